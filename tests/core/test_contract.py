@@ -1,0 +1,58 @@
+"""Whole-file checks: a wrong file fails the upload with a clear error and loads nothing."""
+
+import gzip
+
+import pytest
+
+from tests.conftest import HEADER, write_csv
+from txn_core.contract import FileRejected, inspect_file
+from txn_core.ledger import get_upload
+
+ROW = "6f1c2a48-3f0c-4a57-9a43-0c3f8b0f7a11,1,2,2024-03-01 10:00:00,12.50"
+
+
+def test_header_columns_are_found_by_name_in_any_order_and_case(tmp_path):
+    path = write_csv(
+        tmp_path / "a.csv",
+        ["Note,TRANSACTION_AMOUNT,timestamp,product_id,user_id,transaction_id", "x,1,2,3,4,5"],
+    )
+    layout = inspect_file(path)
+    assert layout.positions["transaction_id"] == 5
+    assert layout.positions["transaction_amount"] == 1
+    assert layout.column_count == 6
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+        (b"transaction_id,user_id\n\xff\xfe,1\n", "UTF-8"),
+        (b'{"transaction_id": 1}\n', "missing required column"),
+        (b"transaction_id,user_id,product_id,timestamp\n", "transaction_amount"),
+        (b"\x1f\x8b\x08\x00garbage", "gzip"),
+        (HEADER.encode() + b",user_id\n", "more than once"),
+    ],
+    ids=["empty", "png", "latin1", "json", "missing-amount", "broken-gzip", "repeated"],
+)
+def test_a_wrong_file_fails_whole_with_a_clear_error_and_loads_nothing(
+    tmp_path, load, db, content, message
+):
+    path = tmp_path / "wrong.csv"
+    path.write_bytes(content)
+    with pytest.raises(FileRejected, match=message):
+        load(path, upload_id="wrong")
+    upload = get_upload(db, "wrong")
+    assert upload["status"] == "failed"
+    assert message.lower() in upload["error"].lower()
+    assert upload["rows_read"] == upload["rows_loaded"] == 0
+    assert db.execute("SELECT count(*) FROM transactions").fetchone()[0] == 0
+
+
+def test_gzip_file_with_bom_and_crlf_loads(tmp_path, load, db):
+    body = ("\ufeff" + HEADER + "\r\n" + ROW + "\r\n").encode()
+    path = tmp_path / "day.csv.gz"
+    path.write_bytes(gzip.compress(body))
+    result = load(path)
+    assert (result.rows_read, result.rows_loaded) == (1, 1)
+    assert db.execute("SELECT transaction_amount::text FROM transactions").fetchone() == ("12.50",)

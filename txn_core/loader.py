@@ -1,0 +1,207 @@
+"""Loads one landed CSV file into `transactions`, exactly once and atomically.
+
+DuckDB parses and checks the file (txn_core.validate); PostgreSQL receives the accepted rows
+with COPY into a temporary table and keeps those whose transaction_id it has never seen, all in
+one transaction with the rejected rows and the ledger's counts. A crash at any point leaves
+none of the upload's rows; running the load again gives the same result.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+
+from txn_core import ledger
+from txn_core.contract import FileRejected
+from txn_core.sql import load_sql
+from txn_core.validate import CheckedFile, check_file
+
+COPY_CHUNK_BYTES = 1024 * 1024
+REJECTED_SAMPLE_SIZE = 5
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadResult:
+    upload_id: str
+    rows_read: int
+    rows_loaded: int
+    rows_duplicate: int
+    rows_rejected: int
+    days_touched: list[dt.date]
+    first_timestamp: dt.datetime | None
+    last_timestamp: dt.datetime | None
+    seconds: float = 0.0
+    rejected_sample: list[tuple[int, str, str]] = field(default_factory=list)
+    already_loaded: bool = False
+
+    @classmethod
+    def from_ledger(cls, row: dict) -> LoadResult:
+        """The result of an upload that already succeeded, as its ledger row records it."""
+        return cls(
+            upload_id=row["upload_id"],
+            rows_read=row["rows_read"],
+            rows_loaded=row["rows_loaded"],
+            rows_duplicate=row["rows_duplicate"],
+            rows_rejected=row["rows_rejected"],
+            days_touched=list(row["days_touched"] or []),
+            first_timestamp=row["first_timestamp"],
+            last_timestamp=row["last_timestamp"],
+            already_loaded=True,
+        )
+
+
+def _copy_file(cursor: psycopg.Cursor, statement: str, path: Path) -> None:
+    """Stream a CSV file into COPY ... FROM STDIN in fixed-size chunks (constant memory)."""
+    with open(path, "rb") as source, cursor.copy(statement) as copy:
+        while chunk := source.read(COPY_CHUNK_BYTES):
+            copy.write(chunk)
+
+
+def _rejected_sample(path: Path) -> list[tuple[int, str, str]]:
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        reader = csv.reader(handle)
+        return [(int(line), reason, raw) for line, reason, raw, *_ in _take(reader)]
+
+
+def _take(rows, count: int = REJECTED_SAMPLE_SIZE):
+    for index, row in enumerate(rows):
+        if index >= count:
+            return
+        yield row
+
+
+TRANSACTION_COLUMNS = (
+    'transaction_id, user_id, product_id, "timestamp", transaction_amount, transaction_date, '
+    "upload_id"
+)
+
+
+def _insert_accepted_rows(cur: psycopg.Cursor, upload_id: str, checked: CheckedFile) -> int:
+    """Put the accepted rows into `transactions`; returns how many were new.
+
+    Fast path: COPY straight into the table, which holds when no id was loaded before (the
+    common case). A unique violation undoes just that attempt (a savepoint) and the rows go
+    through a temporary table instead, keeping those never seen.
+    """
+    try:
+        with cur.connection.transaction():
+            _copy_file(
+                cur,
+                f"COPY transactions ({TRANSACTION_COLUMNS}) FROM STDIN (FORMAT csv)",
+                checked.accepted_csv,
+            )
+        return checked.rows_unique
+    except psycopg.errors.UniqueViolation:
+        log.info("Upload %s repeats earlier transaction ids; keeping only new ones.", upload_id)
+    cur.execute(load_sql("ingest/create_staging"))
+    _copy_file(cur, "COPY staging_transactions FROM STDIN (FORMAT csv)", checked.accepted_csv)
+    cur.execute(load_sql("ingest/insert_new_transactions"))
+    return cur.rowcount
+
+
+def _commit_rows(
+    conn: psycopg.Connection, upload_id: str, checked: CheckedFile, before_commit: Callable | None
+) -> int:
+    """The one transaction of a load: rows, rejected rows and the ledger, or nothing."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(load_sql("ingest/lock_ingestion"))
+        rows_loaded = _insert_accepted_rows(cur, upload_id, checked)
+        if checked.rows_rejected:
+            cur.execute(load_sql("ingest/create_staging_rejected"))
+            _copy_file(cur, "COPY staging_rejected FROM STDIN (FORMAT csv)", checked.rejected_csv)
+            cur.execute(load_sql("ingest/insert_rejected"), {"upload_id": upload_id})
+        cur.execute(
+            load_sql("ledger/mark_succeeded"),
+            {
+                "upload_id": upload_id,
+                "rows_read": checked.rows_read,
+                "rows_loaded": rows_loaded,
+                "rows_duplicate": checked.rows_read - checked.rows_rejected - rows_loaded,
+                "rows_rejected": checked.rows_rejected,
+                "first_timestamp": checked.first_timestamp,
+                "last_timestamp": checked.last_timestamp,
+                "days_touched": checked.days,
+            },
+        )
+        if before_commit:
+            before_commit()
+    return rows_loaded
+
+
+def load_upload(
+    database_url: str,
+    upload_id: str,
+    path: Path,
+    *,
+    run_id: str | None = None,
+    workdir: Path | None = None,
+    logger: logging.Logger | None = None,
+    before_commit: Callable[[], None] | None = None,
+) -> LoadResult:
+    """Load the registered upload `upload_id` from the local file `path`.
+
+    Raises FileRejected (after marking the upload failed) when the file breaks the contract.
+    `before_commit` runs inside the load's transaction just before it commits (tests use it to
+    fail a load at its last moment).
+    """
+    logger = logger or log
+    started = time.monotonic()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        existing = ledger.get_upload(conn, upload_id)
+        if existing is None:
+            raise KeyError(f"upload {upload_id!r} is not registered in the ledger")
+        if existing["status"] == "succeeded":
+            logger.info("Upload %s was already loaded; nothing to do.", upload_id)
+            return LoadResult.from_ledger(existing)
+        ledger.mark_running(conn, upload_id, run_id)
+
+        scratch = Path(tempfile.mkdtemp(prefix=f"load-{upload_id}-", dir=workdir))
+        try:
+            logger.info("Checking %s against the data contract (DuckDB)...", path.name)
+            checked = check_file(path, scratch, upload_id)
+            logger.info(
+                "Checked %s rows: %s valid, %s rejected; loading into PostgreSQL...",
+                f"{checked.rows_read:,}", f"{checked.rows_valid:,}", f"{checked.rows_rejected:,}",
+            )
+            rows_loaded = _commit_rows(conn, upload_id, checked, before_commit)
+            sample = _rejected_sample(checked.rejected_csv) if checked.rows_rejected else []
+        except FileRejected as exc:
+            ledger.mark_failed(conn, upload_id, str(exc))
+            raise
+        except BaseException as exc:
+            # The transaction rolled back: record why, unless the connection itself is gone.
+            if not conn.closed:
+                ledger.mark_failed(conn, upload_id, f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    result = LoadResult(
+        upload_id=upload_id,
+        rows_read=checked.rows_read,
+        rows_loaded=rows_loaded,
+        rows_duplicate=checked.rows_read - checked.rows_rejected - rows_loaded,
+        rows_rejected=checked.rows_rejected,
+        days_touched=checked.days,
+        first_timestamp=checked.first_timestamp,
+        last_timestamp=checked.last_timestamp,
+        seconds=time.monotonic() - started,
+        rejected_sample=sample,
+    )
+    logger.info(
+        "Upload %s: %s read, %s loaded, %s duplicate, %s rejected in %.1f s.",
+        upload_id, f"{result.rows_read:,}", f"{result.rows_loaded:,}",
+        f"{result.rows_duplicate:,}", f"{result.rows_rejected:,}", result.seconds,
+    )
+    return result

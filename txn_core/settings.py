@@ -1,0 +1,58 @@
+"""Typed settings, read once from the environment (prefix `TXN_`) or a `.env` file."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TXN_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="The warehouse. When unset, the PostgreSQL server the project runs itself.",
+    )
+    landing: str = Field(
+        default=str(PROJECT_ROOT / "var" / "landing"),
+        description="The landing zone: a folder, or s3://bucket/prefix.",
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="When set, writing endpoints require it in X-API-Key."
+    )
+    api_port: int = 8000
+    dagster_port: int = 3000
+    max_upload_bytes: int = Field(default=2 * 1024**3, description="Largest accepted upload.")
+    upload_chunk_bytes: int = Field(default=1024**2, description="Streaming chunk size.")
+    settle_seconds: float = Field(
+        default=2.0,
+        description="A dropped file is ingested only once its size and mtime held this long.",
+    )
+    local_pg_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "pgdata",
+        description="Data folder of the local PostgreSQL server (kept between runs).",
+    )
+    local_pg_port: int = 54329
+
+    @property
+    def warehouse_url(self) -> str:
+        """libpq URL of the warehouse (psycopg 3 takes it as is)."""
+        return self.database_url or local_database_url(self.local_pg_port, "txn")
+
+
+def local_database_url(port: int, database: str) -> str:
+    return f"postgresql://txn@127.0.0.1:{port}/{database}"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The same database as a SQLAlchemy URL, pinned to psycopg 3."""
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+psycopg://{rest}" if scheme in ("postgres", "postgresql") else url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

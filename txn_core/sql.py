@@ -1,0 +1,12 @@
+"""Named SQL text from the `sql/` folder, loaded once by name (never built from f-strings)."""
+
+from functools import cache
+from pathlib import Path
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+
+
+@cache
+def load_sql(name: str) -> str:
+    """`load_sql("ingest/insert_new_transactions")` reads `sql/ingest/insert_new_transactions.sql`."""
+    return (SQL_DIR / f"{name}.sql").read_text()
