@@ -20,6 +20,7 @@ class LandingZoneResource(ConfigurableResource):
     """Where files wait to be ingested: a folder, or s3://bucket/prefix."""
 
     url: str
+    settle_seconds: float = 2.0
 
     def zone(self) -> LandingZone:
         return landing_zone_from_url(self.url)
@@ -29,5 +30,7 @@ def resources_for(settings: Settings) -> dict[str, ConfigurableResource]:
     """Local and production differ only here: in the URLs the settings carry."""
     return {
         "warehouse": WarehouseResource(database_url=settings.warehouse_url),
-        "landing": LandingZoneResource(url=settings.landing),
+        "landing": LandingZoneResource(
+            url=settings.landing, settle_seconds=settings.settle_seconds
+        ),
     }

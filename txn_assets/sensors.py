@@ -17,7 +17,6 @@ from txn_assets.partitions import upload_partitions
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_core import ledger
 from txn_core.landing import UPLOAD_ID_PATTERN, LandedFile
-from txn_core.settings import get_settings
 
 
 def _is_complete(landed: LandedFile, last_seen: dict, settle_ns: int, now_ns: int) -> bool:
@@ -45,7 +44,7 @@ def landing_zone_sensor(
     zone = landing.zone()
     landed = zone.list_incoming()
     last_seen = json.loads(context.cursor) if context.cursor else {}
-    settle_ns = int(get_settings().settle_seconds * 1e9)
+    settle_ns = int(landing.settle_seconds * 1e9)
     now_ns = time.time_ns()
     complete = [item for item in landed if _is_complete(item, last_seen, settle_ns, now_ns)]
     cursor = json.dumps({item.key: [item.size, item.modified_ns] for item in landed})
