@@ -22,7 +22,6 @@ from txn_core.migrate import upgrade
 from txn_core.settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger("txn.run")
-DAGSTER_HOME = PROJECT_ROOT / "var" / "dagster_home"
 
 
 def dagster_storage_env(database_url: str) -> dict[str, str]:
@@ -39,7 +38,7 @@ def dagster_storage_env(database_url: str) -> dict[str, str]:
     return {name: os.environ.get(name, value) for name, value in derived.items()}
 
 
-def prepare_dagster_home(home: Path = DAGSTER_HOME) -> Path:
+def prepare_dagster_home(home: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     return home
@@ -85,7 +84,7 @@ def main() -> int:
     log.info("Applying the warehouse schema...")
     upgrade(settings.warehouse_url)
     env.update(dagster_storage_env(settings.warehouse_url))
-    env["DAGSTER_HOME"] = str(prepare_dagster_home())
+    env["DAGSTER_HOME"] = str(prepare_dagster_home(settings.dagster_home))
     env.setdefault("TXN_LANDING", settings.landing)
 
     processes: dict[str, subprocess.Popen] = {}

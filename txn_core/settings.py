@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         description="Data folder of the local PostgreSQL server (kept between runs).",
     )
     local_pg_port: int = 54329
+    dagster_home: Path = Field(
+        default=PROJECT_ROOT / "var" / "dagster_home",
+        description="DAGSTER_HOME for `make run`; it receives a copy of dagster.yaml.",
+    )
 
     @property
     def warehouse_url(self) -> str:
