@@ -59,6 +59,8 @@ def is_accepted_name(name: str) -> bool:
 
 
 class UploadWriter(Protocol):
+    final_key: str  # where the file appears on commit
+
     def write(self, chunk: bytes) -> None: ...
     def commit(self) -> str: ...  # returns the landed key
     def abort(self) -> None: ...
@@ -75,8 +77,9 @@ class LandingZone(Protocol):
 
 class _FolderUploadWriter:
     def __init__(self, part: Path, final: Path, root: Path):
-        self._part, self._final, self._root = part, final, root
-        self._handle = open(part, "wb")
+        self._part, self._final = part, final
+        self.final_key = final.relative_to(root).as_posix()
+        self._handle = open(part, "wb")  # noqa: SIM115 - closed by commit() or abort()
 
     def write(self, chunk: bytes) -> None:
         self._handle.write(chunk)
@@ -86,7 +89,7 @@ class _FolderUploadWriter:
         os.fsync(self._handle.fileno())
         self._handle.close()
         os.replace(self._part, self._final)  # atomic: the sensor sees all of it or nothing
-        return self._final.relative_to(self._root).as_posix()
+        return self.final_key
 
     def abort(self) -> None:
         self._handle.close()

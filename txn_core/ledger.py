@@ -54,3 +54,13 @@ def get_upload(conn: psycopg.Connection, upload_id: str) -> dict[str, Any] | Non
 def uploads_by_landing_key(conn: psycopg.Connection, landing_keys: list[str]) -> dict[str, str]:
     rows = conn.execute(load_sql("ledger/find_uploads_by_key"), {"landing_keys": landing_keys})
     return dict(rows.fetchall())
+
+
+def list_rejected_rows(
+    conn: psycopg.Connection, upload_id: str, limit: int, offset: int = 0
+) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            load_sql("ledger/list_rejected_rows"),
+            {"upload_id": upload_id, "limit": limit, "offset": offset},
+        ).fetchall()

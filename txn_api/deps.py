@@ -1,0 +1,87 @@
+"""What routes get injected: the settings, a warehouse connection, the landing zone and the
+API key check. The settings come from the app itself, so tests build an app with their own."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+import psycopg
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader
+
+from txn_core.landing import LandingZone, landing_zone_from_url
+from txn_core.settings import Settings
+
+CONNECT_TIMEOUT_SECONDS = 5
+API_KEY_HEADER = "X-API-Key"
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def connect_warehouse(settings: Settings) -> psycopg.Connection:
+    """A short-lived autocommit connection: the API reads single rows and writes single rows."""
+    return psycopg.connect(
+        settings.warehouse_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+    )
+
+
+def warehouse_unavailable(exc: psycopg.Error) -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"the warehouse is unavailable: {exc}"
+    )
+
+
+def get_connection(settings: SettingsDep) -> Iterator[psycopg.Connection]:
+    try:
+        conn = connect_warehouse(settings)
+    except psycopg.OperationalError as exc:
+        raise warehouse_unavailable(exc) from exc
+    with conn:
+        yield conn
+
+
+ConnectionDep = Annotated[psycopg.Connection, Depends(get_connection)]
+
+
+def get_landing_zone(request: Request, settings: SettingsDep) -> LandingZone:
+    # Built on first use, not at import: an S3 zone needs credentials only when used.
+    zone = getattr(request.app.state, "landing_zone", None)
+    if zone is None:
+        zone = request.app.state.landing_zone = landing_zone_from_url(settings.landing)
+    return zone
+
+
+LandingZoneDep = Annotated[LandingZone, Depends(get_landing_zone)]
+
+api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="Required by writing endpoints when the service has TXN_API_KEY set.",
+)
+
+
+def require_api_key(
+    settings: SettingsDep, given: Annotated[str | None, Security(api_key_header)]
+) -> None:
+    """Writing endpoints need the key when one is configured (an empty TXN_API_KEY means none)."""
+    expected = settings.api_key.get_secret_value() if settings.api_key else ""
+    if not expected:
+        return
+    challenge = {"WWW-Authenticate": "ApiKey"}
+    if not given:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail=f"missing API key: send it in the {API_KEY_HEADER} header",
+            headers=challenge,
+        )
+    if not secrets.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail="invalid API key", headers=challenge
+        )

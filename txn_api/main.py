@@ -1,0 +1,52 @@
+"""Builds the HTTP service: `uvicorn txn_api.main:app`, or `create_app(settings)` in tests."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from txn_api.routes import health, uploads
+from txn_core.settings import Settings, get_settings
+
+DESCRIPTION = """
+Upload transaction files and follow their ingestion.
+
+* `POST /upload` streams a CSV file (`.csv` or `.csv.gz`) into the landing zone; the
+  platform's pipeline ingests it within seconds.
+* `GET /uploads/{upload_id}` shows where an upload is and what its rows became;
+  `GET /uploads/{upload_id}/rejected` lists the rows that broke the data contract.
+* `GET /health` says whether the service and its warehouse answer.
+
+When the service has an API key (`TXN_API_KEY`), writing endpoints require it in the
+`X-API-Key` header.
+"""
+
+TAGS = [
+    {"name": "uploads", "description": "Files in, and what became of their rows."},
+    {"name": "health", "description": "Readiness of the service and its warehouse."},
+]
+
+
+def _version() -> str:
+    try:
+        return version("txn-platform")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0.0.0"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app, serving `settings` (by default, the environment's)."""
+    app = FastAPI(
+        title="Transaction analytics API",
+        description=DESCRIPTION,
+        version=_version(),
+        openapi_tags=TAGS,
+    )
+    app.state.settings = settings or get_settings()
+    for router in (uploads.router, health.router):
+        app.include_router(router)
+    return app
+
+
+app = create_app()
