@@ -23,7 +23,7 @@ import psycopg
 from txn_core import ledger
 from txn_core.contract import FileRejected
 from txn_core.sql import load_sql
-from txn_core.validate import CheckedFile, check_file
+from txn_core.validate import CheckedFile, checked_file
 
 COPY_CHUNK_BYTES = 1024 * 1024
 REJECTED_SAMPLE_SIZE = 5
@@ -61,11 +61,13 @@ class LoadResult:
         )
 
 
-def _copy_file(cursor: psycopg.Cursor, statement: str, path: Path) -> None:
-    """Stream a CSV file into COPY ... FROM STDIN in fixed-size chunks (constant memory)."""
-    with open(path, "rb") as source, cursor.copy(statement) as copy:
-        while chunk := source.read(COPY_CHUNK_BYTES):
-            copy.write(chunk)
+def _copy_files(cursor: psycopg.Cursor, statement: str, paths) -> None:
+    """Stream CSV files into one COPY ... FROM STDIN in fixed-size chunks (constant memory)."""
+    with cursor.copy(statement) as copy:
+        for path in paths:
+            with open(path, "rb") as source:
+                while chunk := source.read(COPY_CHUNK_BYTES):
+                    copy.write(chunk)
 
 
 def _rejected_sample(path: Path) -> list[tuple[int, str, str]]:
@@ -96,16 +98,16 @@ def _insert_accepted_rows(cur: psycopg.Cursor, upload_id: str, checked: CheckedF
     """
     try:
         with cur.connection.transaction():
-            _copy_file(
+            _copy_files(
                 cur,
                 f"COPY transactions ({TRANSACTION_COLUMNS}) FROM STDIN (FORMAT csv)",
-                checked.accepted_csv,
+                checked.accepted,
             )
-        return checked.rows_unique
+        return checked.accepted.rows_written
     except psycopg.errors.UniqueViolation:
         log.info("Upload %s repeats earlier transaction ids; keeping only new ones.", upload_id)
     cur.execute(load_sql("ingest/create_staging"))
-    _copy_file(cur, "COPY staging_transactions FROM STDIN (FORMAT csv)", checked.accepted_csv)
+    _copy_files(cur, "COPY staging_transactions FROM STDIN (FORMAT csv)", checked.accepted)
     cur.execute(load_sql("ingest/insert_new_transactions"))
     return cur.rowcount
 
@@ -119,7 +121,9 @@ def _commit_rows(
         rows_loaded = _insert_accepted_rows(cur, upload_id, checked)
         if checked.rows_rejected:
             cur.execute(load_sql("ingest/create_staging_rejected"))
-            _copy_file(cur, "COPY staging_rejected FROM STDIN (FORMAT csv)", checked.rejected_csv)
+            _copy_files(
+                cur, "COPY staging_rejected FROM STDIN (FORMAT csv)", [checked.rejected_csv]
+            )
             cur.execute(load_sql("ingest/insert_rejected"), {"upload_id": upload_id})
         cur.execute(
             load_sql("ledger/mark_succeeded"),
@@ -169,13 +173,14 @@ def load_upload(
         scratch = Path(tempfile.mkdtemp(prefix=f"load-{upload_id}-", dir=workdir))
         try:
             logger.info("Checking %s against the data contract (DuckDB)...", path.name)
-            checked = check_file(path, scratch, upload_id)
-            logger.info(
-                "Checked %s rows: %s valid, %s rejected; loading into PostgreSQL...",
-                f"{checked.rows_read:,}", f"{checked.rows_valid:,}", f"{checked.rows_rejected:,}",
-            )
-            rows_loaded = _commit_rows(conn, upload_id, checked, before_commit)
-            sample = _rejected_sample(checked.rejected_csv) if checked.rows_rejected else []
+            with checked_file(path, scratch, upload_id) as checked:
+                logger.info(
+                    "Checked %s rows: %s valid, %s rejected; loading into PostgreSQL...",
+                    f"{checked.rows_read:,}", f"{checked.rows_valid:,}",
+                    f"{checked.rows_rejected:,}",
+                )
+                rows_loaded = _commit_rows(conn, upload_id, checked, before_commit)
+                sample = _rejected_sample(checked.rejected_csv) if checked.rows_rejected else []
         except FileRejected as exc:
             ledger.mark_failed(conn, upload_id, str(exc))
             raise

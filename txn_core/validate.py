@@ -1,40 +1,30 @@
-"""DuckDB stage of ingestion: parse and check one CSV file, write what PostgreSQL will COPY.
+"""DuckDB stage of ingestion: parse and check one CSV file, then hand PostgreSQL the rows to load.
 
-DuckDB works in a private database file under `workdir` with a memory limit, so a file of any
-size is processed in bounded memory and spills to disk instead of growing the process.
+DuckDB works in memory with a limit and spills to `workdir` beyond it, so a file of any size is
+checked in bounded memory. The accepted rows leave as CSV chunks, each a range of ids in order,
+written by a background thread: PostgreSQL copies one chunk while DuckDB sorts the next.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import queue
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from txn_core.contract import REQUIRED_COLUMNS, CsvLayout, FileRejected, inspect_file
+from txn_core.contract import CsvLayout, FileRejected, inspect_file
 from txn_core.sql import load_sql
 
 DUCKDB_MEMORY_LIMIT = "512MB"
-
-
-@dataclass
-class CheckedFile:
-    """What the DuckDB stage found in one file, and the CSV files it wrote."""
-
-    accepted_csv: Path  # unique valid rows, sorted by transaction_id
-    rejected_csv: Path  # line_number, reason, raw_line
-    rows_read: int
-    rows_valid: int
-    rows_unique: int
-    rows_rejected: int
-    first_timestamp: dt.datetime | None
-    last_timestamp: dt.datetime | None
-    days: list[dt.date] = field(default_factory=list)
-
-    @property
-    def rows_duplicate_in_file(self) -> int:
-        return self.rows_valid - self.rows_unique
+ROWS_PER_CHUNK = 125_000
+MAX_CHUNKS = 16  # each chunk scans the checked rows once: more chunks, more scans
 
 
 def _raw_columns(layout: CsvLayout) -> dict[str, str]:
@@ -43,25 +33,110 @@ def _raw_columns(layout: CsvLayout) -> dict[str, str]:
     return {names.get(i, f"extra_{i}"): "VARCHAR" for i in range(layout.column_count)}
 
 
-def check_file(
-    path: Path, workdir: Path, upload_id: str, threads: int | None = None
-) -> CheckedFile:
-    """Validate `path` against the data contract; raise FileRejected if the file as a whole is bad.
+def _id_ranges(chunks: int) -> list[tuple[str, str | None]]:
+    """`chunks` consecutive ranges [low, high) covering the whole UUID space, in order."""
+    bounds = [str(uuid.UUID(int=k * 2**128 // chunks)) for k in range(chunks)]
+    return list(zip(bounds, [*bounds[1:], None], strict=True))
 
-    The accepted rows are written labelled with `upload_id`, ready to COPY into `transactions`.
+
+class AcceptedChunks:
+    """The accepted rows as CSV files, one per id range, produced in the background.
+
+    Iterating yields each chunk's path once it is complete, in id order; iterating again
+    replays the chunks from the start (the load's slow path needs them twice).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, workdir: Path, upload_id: str, rows: int):
+        self.rows_written = 0
+        self._paths: list[Path] = []
+        self._finished = False
+        self._ready: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._con = con
+        chunks = max(1, min(MAX_CHUNKS, math.ceil(rows / ROWS_PER_CHUNK)))
+        self._thread = threading.Thread(
+            target=self._write_all,
+            args=(con.cursor(), workdir, upload_id, _id_ranges(chunks)),
+            name="accepted-chunks",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _write_all(self, cursor, workdir: Path, upload_id: str, ranges) -> None:
+        try:
+            for index, (low, high) in enumerate(ranges):
+                if self._stop.is_set():
+                    return
+                path = workdir / f"accepted-{index:03d}.csv"
+                (rows,) = cursor.execute(
+                    load_sql("ingest/export_accepted_range"),
+                    {"path": str(path), "low": low, "high": high, "upload_id": upload_id},
+                ).fetchone()
+                self._ready.put((path, rows))
+            self._ready.put(None)
+        except BaseException as exc:  # surfaced to the consumer
+            self._ready.put(exc)
+        finally:
+            cursor.close()
+
+    def _receive(self) -> None:
+        item = self._ready.get()
+        if item is None:
+            self._finished = True
+        elif isinstance(item, BaseException):
+            self._finished = True
+            raise item
+        else:
+            path, rows = item
+            self._paths.append(path)
+            self.rows_written += rows
+
+    def __iter__(self) -> Iterator[Path]:
+        index = 0
+        while True:
+            while index >= len(self._paths) and not self._finished:
+                self._receive()
+            if index >= len(self._paths):
+                return
+            yield self._paths[index]
+            index += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._con.interrupt()
+        self._thread.join()
+
+
+@dataclass
+class CheckedFile:
+    """What the DuckDB stage found in one file; `accepted` streams the rows to load."""
+
+    accepted: AcceptedChunks
+    rejected_csv: Path  # line_number, reason, raw_line
+    rows_read: int
+    rows_valid: int
+    rows_rejected: int
+    first_timestamp: dt.datetime | None
+    last_timestamp: dt.datetime | None
+    days: list[dt.date] = field(default_factory=list)
+
+
+@contextmanager
+def checked_file(path: Path, workdir: Path, upload_id: str) -> Iterator[CheckedFile]:
+    """Check `path` against the data contract (FileRejected if the file as a whole is bad).
+
+    The accepted rows are labelled with `upload_id`, ready to COPY into `transactions`.
     """
     layout = inspect_file(path)
     workdir.mkdir(parents=True, exist_ok=True)
-    # In memory, spilling to `workdir` beyond the limit: bounded memory without paying for
-    # writing every intermediate table to a database file.
     con = duckdb.connect(":memory:")
+    accepted = None
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET enable_progress_bar = false")
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
         con.execute("SET temp_directory = ?", [str(workdir / "spill")])
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
         parameters = {
             "path": str(path),
             "columns": _raw_columns(layout),
@@ -72,30 +147,23 @@ def check_file(
         except duckdb.Error as exc:
             raise FileRejected(f"could not read the file as CSV: {exc}") from exc
         con.execute(load_sql("ingest/record_shifts"))
-
-        accepted_csv, rejected_csv = workdir / "accepted.csv", workdir / "rejected.csv"
-        con.execute(
-            load_sql("ingest/export_accepted"),
-            {"path": str(accepted_csv), "upload_id": upload_id},
-        )
+        rejected_csv = workdir / "rejected.csv"
         con.execute(load_sql("ingest/export_rejected"), {"path": str(rejected_csv)})
-        (valid, unique, invalid, malformed, first_ts, last_ts, days) = con.execute(
+        (valid, invalid, malformed, first_ts, last_ts, days) = con.execute(
             load_sql("ingest/summarise_checked")
         ).fetchone()
+        accepted = AcceptedChunks(con, workdir, upload_id, valid)
+        yield CheckedFile(
+            accepted=accepted,
+            rejected_csv=rejected_csv,
+            rows_read=valid + invalid + malformed,
+            rows_valid=valid,
+            rows_rejected=invalid + malformed,
+            first_timestamp=first_ts,
+            last_timestamp=last_ts,
+            days=list(days or []),
+        )
     finally:
+        if accepted is not None:
+            accepted.close()
         con.close()
-    rejected = invalid + malformed
-    return CheckedFile(
-        accepted_csv=accepted_csv,
-        rejected_csv=rejected_csv,
-        rows_read=valid + rejected,
-        rows_valid=valid,
-        rows_unique=unique,
-        rows_rejected=rejected,
-        first_timestamp=first_ts,
-        last_timestamp=last_ts,
-        days=list(days or []),
-    )
-
-
-__all__ = ["REQUIRED_COLUMNS", "CheckedFile", "FileRejected", "check_file"]
