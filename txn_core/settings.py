@@ -1,5 +1,6 @@
 """Typed settings, read once from the environment (prefix `TXN_`) or a `.env` file."""
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +31,12 @@ class Settings(BaseSettings):
     settle_seconds: float = Field(
         default=2.0,
         description="A dropped file is ingested only once its size and mtime held this long.",
+    )
+    history_start: dt.date = Field(
+        default=dt.date(2024, 1, 1), description="First day of `daily_transactions`."
+    )
+    rows_per_day: int = Field(
+        default=150, ge=1, description="Simulated transactions per day (before weekday rhythm)."
     )
     local_pg_dir: Path = Field(
         default=PROJECT_ROOT / "var" / "pgdata",

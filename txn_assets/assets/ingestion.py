@@ -5,13 +5,14 @@ from pathlib import Path
 
 from dagster import (
     AssetExecutionContext,
+    AssetMaterialization,
     Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
-from txn_assets.partitions import upload_partitions
+from txn_assets.partitions import is_daily_partition, upload_partitions
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_core import ledger
 from txn_core.contract import FileRejected
@@ -28,7 +29,8 @@ def _rejected_preview(result: LoadResult) -> str:
     return f"| line | reason | raw line |\n| --- | --- | --- |\n{rows}"
 
 
-def _metadata(result: LoadResult) -> dict:
+def load_metadata(result: LoadResult) -> dict:
+    """What a user reads in the UI about one load."""
     days = [day.isoformat() for day in result.days_touched]
     return {
         "rows_read": result.rows_read,
@@ -70,7 +72,7 @@ def raw_uploads(
 
     if upload["status"] == "succeeded":
         context.log.info(f"Upload {upload_id} was already loaded; nothing to do.")
-        return MaterializeResult(metadata=_metadata(LoadResult.from_ledger(upload)))
+        return MaterializeResult(metadata=load_metadata(LoadResult.from_ledger(upload)))
 
     zone = landing.zone()
     with tempfile.TemporaryDirectory(prefix="txn-load-") as scratch:
@@ -93,4 +95,21 @@ def raw_uploads(
             ) from exc
     with warehouse.connect() as conn:
         ledger.set_landing_key(conn, upload_id, zone.mark_processed(upload["landing_key"]))
-    return MaterializeResult(metadata=_metadata(result))
+    mark_days_updated(context, result)
+    return MaterializeResult(metadata=load_metadata(result))
+
+
+def mark_days_updated(context: AssetExecutionContext, result: LoadResult) -> None:
+    """Record the days this upload added rows to as updated partitions of daily_transactions,
+    so the UI shows every day that has data and downstream assets refresh exactly those."""
+    if not result.rows_loaded:
+        return
+    for day in filter(is_daily_partition, result.days_touched):
+        context.log_event(
+            AssetMaterialization(
+                asset_key="daily_transactions",
+                partition=day.isoformat(),
+                description=f"Rows added by upload {result.upload_id}",
+                metadata={"upload_id": result.upload_id},
+            )
+        )

@@ -1,0 +1,141 @@
+"""Generated data: simulated days (partitioned, scheduled, backfilled) and bulk files."""
+
+import datetime as dt
+import tempfile
+import uuid
+from pathlib import Path
+
+from dagster import (
+    AssetExecutionContext,
+    BackfillPolicy,
+    Config,
+    MaterializeResult,
+    OpExecutionContext,
+    asset,
+    op,
+)
+from pydantic import Field
+
+from txn_assets.assets.ingestion import load_metadata
+from txn_assets.partitions import daily_partitions
+from txn_assets.resources import LandingZoneResource, WarehouseResource
+from txn_core import generator, ledger
+from txn_core.loader import LoadResult, load_upload
+from txn_core.settings import get_settings
+
+STREAM_CHUNK_BYTES = 1024 * 1024
+
+
+class DailyGenerationConfig(Config):
+    rows_per_day: int = Field(
+        default=get_settings().rows_per_day, ge=1,
+        description="Transactions per simulated day, before the weekday rhythm.",
+    )
+
+
+@asset(
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    group_name="ingestion",
+    kinds={"duckdb", "postgres"},
+    description=(
+        "Transactions per UTC day. Materialising a range of days generates their simulated "
+        "transactions (deterministic per day: the same ids on every run, so a re-run adds "
+        "nothing) and loads them with the same loader as uploads, in one run for the whole "
+        "range. A daily schedule does yesterday; backfills fill history. Uploads that touch a "
+        "day also mark it updated here, so downstream assets refresh exactly those days."
+    ),
+    tags={"txn/pipeline": "ingestion"},
+)
+def daily_transactions(
+    context: AssetExecutionContext,
+    config: DailyGenerationConfig,
+    warehouse: WarehouseResource,
+) -> MaterializeResult:
+    window = context.partition_time_window
+    first_day = window.start.date()
+    last_day = window.end.date() - dt.timedelta(days=1)
+    upload_id = f"g{first_day:%Y%m%d}-{last_day:%Y%m%d}-{config.rows_per_day}"
+    file_name = f"generated-{first_day}-to-{last_day}.csv"
+
+    with warehouse.connect() as conn:
+        existing = ledger.get_upload(conn, upload_id)
+    if existing and existing["status"] == "succeeded":
+        context.log.info(f"Days {first_day}..{last_day} were already generated and loaded.")
+        return MaterializeResult(metadata=load_metadata(LoadResult.from_ledger(existing)))
+
+    with tempfile.TemporaryDirectory(prefix="txn-generate-") as scratch:
+        context.log.info(
+            f"Generating {first_day}..{last_day} at {config.rows_per_day:,} rows per day..."
+        )
+        generated = generator.write_days(
+            Path(scratch) / file_name, first_day, last_day, config.rows_per_day
+        )
+        with warehouse.connect() as conn:
+            ledger.register_upload(
+                conn, upload_id=upload_id, source="generator", file_name=file_name,
+                landing_key=f"generated/{file_name}", size_bytes=generated.path.stat().st_size,
+            )
+        result = load_upload(
+            warehouse.database_url, upload_id, generated.path,
+            run_id=context.run_id, logger=context.log, workdir=Path(scratch),
+        )
+    return MaterializeResult(metadata=load_metadata(result))
+
+
+class BulkGenerationConfig(Config):
+    num_rows: int = Field(default=50_000, ge=1, description="How many transactions to write.")
+    start_date: str = Field(
+        default=get_settings().history_start.isoformat(), description="First day (YYYY-MM-DD)."
+    )
+    end_date: str | None = Field(default=None, description="Last day (default: yesterday).")
+    seed: int | None = Field(default=None, description="Fixes the rows; random when unset.")
+
+
+@op(
+    description=(
+        "Writes a CSV of simulated transactions into the landing zone, like the reference "
+        "system's Bulk Data Generator; the landing-zone sensor then ingests it like any upload."
+    ),
+    tags={"kind": "duckdb"},
+)
+def generate_bulk_file(
+    context: OpExecutionContext, config: BulkGenerationConfig,
+    warehouse: WarehouseResource, landing: LandingZoneResource,
+) -> str:
+    first_day = dt.date.fromisoformat(config.start_date)
+    last_day = (
+        dt.date.fromisoformat(config.end_date)
+        if config.end_date
+        else dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    )
+    if last_day < first_day:
+        raise ValueError(f"end_date {last_day} is before start_date {first_day}")
+    seed = config.seed if config.seed is not None else uuid.uuid4().int % 2**31
+    upload_id = "u" + uuid.uuid4().hex
+    file_name = f"bulk-{config.num_rows}-rows-seed-{seed}.csv"
+
+    with tempfile.TemporaryDirectory(prefix="txn-bulk-") as scratch:
+        generated = generator.write_bulk(
+            Path(scratch) / file_name, config.num_rows, first_day, last_day, seed=seed
+        )
+        writer = landing.zone().open_upload(upload_id, file_name)
+        try:
+            with generated.path.open("rb") as source:
+                while chunk := source.read(STREAM_CHUNK_BYTES):
+                    writer.write(chunk)
+            with warehouse.connect() as conn:
+                # Registered before the file appears, as the API does, so the sensor finds it.
+                ledger.register_upload(
+                    conn, upload_id=upload_id, source="bulk", file_name=file_name,
+                    landing_key=writer.final_key, size_bytes=generated.path.stat().st_size,
+                )
+            key = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+    context.log.info(
+        f"Wrote {generated.rows:,} rows ({first_day}..{last_day}, seed {seed}) to {key} as "
+        f"upload {upload_id}; the landing-zone sensor ingests it next."
+    )
+    return upload_id
