@@ -22,6 +22,8 @@ import pytest
 from txn_core.local_postgres import LocalPostgres
 from txn_core.migrate import upgrade
 
+pytest_plugins = ["tests.s3"]  # the S3 server fixtures
+
 TEMPLATE_DB = "txn_template"
 
 

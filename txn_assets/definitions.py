@@ -6,14 +6,14 @@ from txn_assets.assets.generation import daily_transactions
 from txn_assets.assets.ingestion import raw_uploads
 from txn_assets.jobs import bulk_generate, generate_days_job, ingest_upload_job
 from txn_assets.resources import resources_for
-from txn_assets.schedules import yesterday_schedule
+from txn_assets.schedules import generate_yesterday
 from txn_assets.sensors import landing_zone_sensor
 from txn_core.settings import get_settings
 
 defs = Definitions(
     assets=[raw_uploads, daily_transactions],
     jobs=[ingest_upload_job, generate_days_job, bulk_generate],
-    schedules=[yesterday_schedule],
+    schedules=[generate_yesterday],
     sensors=[landing_zone_sensor],
     resources=resources_for(get_settings()),
 )

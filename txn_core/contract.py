@@ -65,7 +65,7 @@ def inspect_head(head: bytes, compression: str = "none") -> CsvLayout:
             f"missing required column(s): {', '.join(missing)}; the header must name "
             f"{', '.join(REQUIRED_COLUMNS)} (found: {', '.join(header) or 'nothing'})"
         )
-    repeated = sorted({name for name in names if name in REQUIRED_COLUMNS and names.count(name) > 1})
+    repeated = sorted({name for name in REQUIRED_COLUMNS if names.count(name) > 1})
     if repeated:
         raise FileRejected(f"column(s) named more than once: {', '.join(repeated)}")
     return CsvLayout(

@@ -131,7 +131,8 @@ class LocalPostgres:
         if not self.is_running():
             self.log_file.touch()
             self._give_to_service_user(self.log_file)
-            options = " ".join(f"-c {key}={value}" for key, value in self._server_settings().items())
+            settings = self._server_settings().items()
+            options = " ".join(f"-c {key}={value}" for key, value in settings)
             result = self._run(
                 "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir),
                 "-l", str(self.log_file), "-o", options,

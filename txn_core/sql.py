@@ -8,5 +8,5 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 @cache
 def load_sql(name: str) -> str:
-    """`load_sql("ingest/insert_new_transactions")` reads `sql/ingest/insert_new_transactions.sql`."""
+    """`load_sql("ingest/check_rows")` reads `sql/ingest/check_rows.sql`."""
     return (SQL_DIR / f"{name}.sql").read_text()

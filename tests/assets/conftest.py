@@ -1,5 +1,5 @@
 import pytest
-from dagster import DagsterInstance
+from dagster._core.test_utils import instance_for_test
 
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_core.landing import FolderLandingZone
@@ -7,8 +7,9 @@ from txn_core.landing import FolderLandingZone
 
 @pytest.fixture
 def instance():
-    with DagsterInstance.ephemeral() as ephemeral:
-        yield ephemeral
+    """A real (SQLite-backed, temporary) Dagster instance."""
+    with instance_for_test() as test_instance:
+        yield test_instance
 
 
 @pytest.fixture

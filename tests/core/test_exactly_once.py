@@ -45,7 +45,8 @@ def test_duplicates_within_a_file_keep_the_first_line(tmp_path, load, db):
     result = load(write_csv(tmp_path / "dups.csv", lines))
     assert counts(result) == (3, 2, 1, 0)
     amount = db.execute(
-        "SELECT transaction_amount FROM transactions WHERE transaction_id::text LIKE '%000000000007'"
+        "SELECT transaction_amount FROM transactions "
+        "WHERE transaction_id::text LIKE '%000000000007'"
     ).fetchone()[0]
     assert str(amount) == "1.00"
 

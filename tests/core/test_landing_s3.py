@@ -6,7 +6,6 @@ import psycopg
 from dagster import DagsterInstance, build_sensor_context, materialize
 
 from tests.conftest import HEADER
-from tests.s3 import s3_endpoint, s3_landing  # noqa: F401 - fixtures
 from txn_assets.assets.ingestion import raw_uploads
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_assets.sensors import landing_zone_sensor

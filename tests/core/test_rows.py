@@ -13,8 +13,8 @@ OTHER_ID = "9b6d3f1e-2c4a-4b8e-8f0d-5a7c9e1b3d20"
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
-        (f",1,2,2024-03-01 10:00:00,1.00", "missing transaction_id"),
-        (f"not-a-uuid,1,2,2024-03-01 10:00:00,1.00", "transaction_id is not a UUID"),
+        (",1,2,2024-03-01 10:00:00,1.00", "missing transaction_id"),
+        ("not-a-uuid,1,2,2024-03-01 10:00:00,1.00", "transaction_id is not a UUID"),
         (f"{OTHER_ID},,2,2024-03-01 10:00:00,1.00", "missing user_id"),
         (f"{OTHER_ID},0,2,2024-03-01 10:00:00,1.00", "user_id is not a positive integer"),
         (f"{OTHER_ID},-4,2,2024-03-01 10:00:00,1.00", "user_id is not a positive integer"),

@@ -1,6 +1,7 @@
 """End to end: a file uploaded over HTTP, or dropped into the landing folder, is ingested by a
 run that the sensor launches in the real Dagster daemon, and the ledger says so."""
 
+import datetime as dt
 import time
 
 import httpx
@@ -8,6 +9,7 @@ import psycopg
 import pytest
 
 from tests.conftest import HEADER
+from txn_core.generator import rows_for_day
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +45,9 @@ def runs_for(platform, partition_key: str) -> list[dict]:
     data = platform.graphql(
         """
         query Runs($filter: RunsFilter) {
-          runsOrError(filter: $filter) { ... on Runs { results { runId status tags { key value } } } }
+          runsOrError(filter: $filter) {
+            ... on Runs { results { runId status tags { key value } } }
+          }
         }
         """,
         {"filter": {"tags": [{"key": "dagster/partition", "value": partition_key}]}},
@@ -96,3 +100,55 @@ def test_a_file_dropped_into_the_landing_folder_is_ingested_once(platform):
     assert (platform.landing / "processed" / "dropped.csv").exists()
     time.sleep(8)  # more sensor ticks: the file must not be loaded again
     assert len(runs_for(platform, row[0])) == 1
+
+
+def test_a_backfill_from_the_ui_is_one_run_that_loads_every_day(platform):
+    days = [f"2024-01-{day:02d}" for day in range(1, 11)]
+    launched = platform.graphql(
+        """
+        mutation Launch($params: LaunchBackfillParams!) {
+          launchPartitionBackfill(backfillParams: $params) {
+            __typename
+            ... on LaunchBackfillSuccess { backfillId }
+            ... on PythonError { message }
+          }
+        }
+        """,
+        {"params": {"assetSelection": [{"path": ["daily_transactions"]}],
+                    "partitionNames": days}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        status = platform.graphql(
+            """
+            query Backfill($id: String!) {
+              partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } }
+            }
+            """,
+            {"id": backfill_id},
+        )["partitionBackfillOrError"]["status"]
+        if status in ("COMPLETED", "COMPLETED_SUCCESS", "FAILED", "COMPLETED_FAILED", "CANCELED"):
+            break
+        time.sleep(1)
+    assert status in ("COMPLETED", "COMPLETED_SUCCESS"), status
+
+    runs = platform.graphql(
+        """
+        query Runs($filter: RunsFilter) {
+          runsOrError(filter: $filter) { ... on Runs { results { status } } }
+        }
+        """,
+        {"filter": {"tags": [{"key": "dagster/backfill", "value": backfill_id}]}},
+    )["runsOrError"]["results"]
+    assert [run["status"] for run in runs] == ["SUCCESS"]  # one run for ten days
+
+    expected = sum(rows_for_day(dt.date.fromisoformat(day), 150) for day in days)
+    with psycopg.connect(platform.warehouse_url) as conn:
+        loaded = conn.execute(
+            "SELECT count(*) FROM transactions WHERE transaction_date BETWEEN %s AND %s",
+            [days[0], days[-1]],
+        ).fetchone()[0]
+    assert loaded == expected
