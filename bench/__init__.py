@@ -1,0 +1,1 @@
+"""Benchmarks: each prints side-by-side ratios from one run (see bench/README.md)."""

@@ -1,0 +1,1 @@
+SELECT DISTINCT transaction_date FROM transactions ORDER BY 1;

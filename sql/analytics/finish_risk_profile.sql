@@ -1,0 +1,35 @@
+-- Transactions in the 24 hours up to each user's latest one: all of that day's, plus the
+-- previous day's after the same time of day. Only those previous days are read from
+-- `transactions` (%(previous_from)s..%(previous_to)s, found by the BRIN index on the date).
+WITH targets AS (
+    SELECT user_id, last_transaction_at,
+           (last_transaction_at AT TIME ZONE 'UTC')::date AS last_day
+    FROM user_risk_profile
+    WHERE user_id IN (SELECT user_id FROM risk_scope)
+),
+previous_day AS (
+    SELECT t.user_id, count(*) AS tx_count
+    FROM transactions AS t
+    JOIN targets AS g
+      ON g.user_id = t.user_id
+     AND t.transaction_date = g.last_day - 1
+     AND t."timestamp" > g.last_transaction_at - interval '24 hours'
+    WHERE t.transaction_date BETWEEN %(previous_from)s AND %(previous_to)s
+    GROUP BY t.user_id
+)
+UPDATE user_risk_profile AS r
+SET tx_last_24h = latest.tx_count + coalesce(previous_day.tx_count, 0)
+FROM targets
+JOIN user_daily_spend AS latest
+  ON latest.user_id = targets.user_id AND latest.spend_date = targets.last_day
+LEFT JOIN previous_day ON previous_day.user_id = targets.user_id
+WHERE r.user_id = targets.user_id;
+
+-- The whale rank is global: one total changing can move everyone below it.
+UPDATE user_risk_profile AS r
+SET global_whale_rank = ranked.whale_rank
+FROM (
+    SELECT user_id, dense_rank() OVER (ORDER BY total_spend DESC) AS whale_rank
+    FROM user_risk_profile
+) AS ranked
+WHERE ranked.user_id = r.user_id AND r.global_whale_rank IS DISTINCT FROM ranked.whale_rank;

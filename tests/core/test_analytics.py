@@ -1,0 +1,113 @@
+"""The analytics tables' numbers on small hand-made cases, and incremental = full rebuild."""
+
+import datetime as dt
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from tests.conftest import HEADER, write_csv
+from txn_core import analytics
+
+_ids = iter(range(1, 100_000))
+
+
+def tx(user: int, when: str, amount: str) -> str:
+    return f"00000000-0000-4000-8000-{next(_ids):012d},{user},1,{when},{amount}"
+
+
+def refresh_days(conn, days):
+    analytics.rebuild_daily_spend(conn, [dt.date.fromisoformat(day) for day in days])
+    analytics.refresh_spend_trend(conn)
+    analytics.refresh_risk_profile(conn)
+
+
+@pytest.fixture
+def conn(warehouse_url):
+    with psycopg.connect(warehouse_url, autocommit=True) as connection:
+        yield connection
+
+
+def test_trend_fills_gap_days_with_zero_and_averages_over_existing_days(tmp_path, load, conn):
+    load(write_csv(tmp_path / "a.csv", [
+        HEADER,
+        tx(1, "2024-01-01 10:00:00", "10.00"),
+        tx(1, "2024-01-03 10:00:00", "20.00"),
+        tx(1, "2024-01-03 11:00:00", "30.00"),
+    ]))
+    refresh_days(conn, ["2024-01-01", "2024-01-03"])
+    rows = conn.execute(
+        "SELECT spend_date::text, daily_total, rolling_7d_avg FROM user_spend_trend "
+        "WHERE user_id = 1 ORDER BY spend_date"
+    ).fetchall()
+    assert rows == [
+        ("2024-01-01", Decimal("10.00"), Decimal("10.00")),
+        ("2024-01-02", Decimal("0.00"), Decimal("5.00")),
+        ("2024-01-03", Decimal("50.00"), Decimal("20.00")),
+    ]
+
+
+def test_risk_profile_numbers(tmp_path, load, conn):
+    load(write_csv(tmp_path / "a.csv", [
+        HEADER,
+        # user 1: two transactions 90 seconds apart across midnight, one earlier that day; all
+        # three fall in the 24 hours up to the latest
+        tx(1, "2024-01-01 09:00:00", "10.00"),
+        tx(1, "2024-01-01 23:59:30", "30.00"),
+        tx(1, "2024-01-02 00:01:00", "20.00"),
+        # user 2: one transaction, the biggest spender
+        tx(2, "2024-01-02 12:00:00", "500.00"),
+        # user 3: ties user 1's total
+        tx(3, "2024-01-02 12:00:00", "60.00"),
+    ]))
+    refresh_days(conn, ["2024-01-01", "2024-01-02"])
+    profile = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "SELECT user_id, tx_count, total_spend, mean_amount, stddev_amount, volatility_index, "
+            "global_whale_rank, max_single_transaction, shortest_gap_minutes, active_days, "
+            "tx_per_active_day, tx_last_24h FROM user_risk_profile"
+        )
+    }
+    # mean 20, population stddev sqrt(200/3) = 8.16, volatility 8.16 / 20 = 0.41
+    assert profile[1] == (3, Decimal("60.00"), Decimal("20.00"), Decimal("8.16"),
+                          Decimal("0.41"), 2, Decimal("30.00"), 1.5, 2, Decimal("1.50"), 3)
+    assert profile[2][5:8] == (1, Decimal("500.00"), None)  # rank 1; one transaction: no gap
+    assert profile[2][4] == Decimal("0.00")
+    assert profile[3][5] == 2  # dense rank: ties share a rank
+
+
+def test_incremental_refresh_equals_a_full_rebuild(tmp_path, load, warehouse_url, conn):
+    days = [f"2024-02-{day:02d}" for day in range(1, 6)]
+    for index, day in enumerate(days):
+        load(write_csv(tmp_path / f"{day}.csv", [
+            HEADER,
+            *[tx(user, f"{day} {hour:02d}:{17 * user % 60:02d}:00", f"{user * 3 + hour}.25")
+              for user in range(1, 6 + index) for hour in (1, 9, 23)],
+        ]))
+        refresh_days(conn, [day])  # day by day, as the platform does
+    # A late upload into an earlier day, then the day is rebuilt and changes merge again.
+    load(write_csv(tmp_path / "late.csv", [HEADER, tx(2, "2024-02-02 05:00:00", "999.99")]))
+    refresh_days(conn, ["2024-02-02"])
+
+    tables = ["user_daily_spend", "user_spend_trend", "user_risk_profile"]
+    incremental = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+    for table in tables:
+        conn.execute(f"TRUNCATE {table}")
+    conn.execute("UPDATE analytics_watermarks SET last_change_id = 0")
+    conn.execute("TRUNCATE daily_spend_changes")
+    analytics.rebuild_everything(conn)
+    full = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+    assert incremental == full
+    # users 1-5 span all 5 days; user 6 joins on day 2 (4 rows), ..., user 9 on day 5 (1 row)
+    assert len(full["user_spend_trend"]) == 5 * 5 + 4 + 3 + 2 + 1
+
+
+def test_a_duplicate_upload_changes_no_number(tmp_path, load, conn):
+    path = write_csv(tmp_path / "a.csv", [HEADER, tx(4, "2024-03-01 10:00:00", "12.00")])
+    load(path)
+    refresh_days(conn, ["2024-03-01"])
+    before = conn.execute("SELECT * FROM user_risk_profile").fetchall()
+    load(path)
+    refresh_days(conn, ["2024-03-01"])
+    assert conn.execute("SELECT * FROM user_risk_profile").fetchall() == before
