@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 TOOLS := .venv-tools/.installed
+BROWSER := /usr/bin/chromium
 
 .PHONY: run test test-fast lint format bench bench-ingest tools clean help
 
@@ -34,10 +35,18 @@ $(TOOLS): tools/requirements.txt
 
 tools: $(TOOLS)
 
+# The dashboard tests drive a real headless Chromium: Debian's package, where we can install it.
+$(BROWSER):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "Install Chromium (Debian: apt-get install chromium) or set TXN_TEST_CHROMIUM."; \
+	fi
+
 run: $(INSTALLED)
 	$(BIN)/python -m txn_core.run_local
 
-test: $(INSTALLED) $(TOOLS)
+test: $(INSTALLED) $(TOOLS) $(BROWSER)
 	$(BIN)/pytest
 
 lint: $(INSTALLED)

@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
-from txn_api.routes import health, uploads
+from txn_api.routes import analytics, dashboards, health, summary, uploads
 from txn_core.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -16,7 +16,13 @@ Upload transaction files and follow their ingestion.
   platform's pipeline ingests it within seconds.
 * `GET /uploads/{upload_id}` shows where an upload is and what its rows became;
   `GET /uploads/{upload_id}/rejected` lists the rows that broke the data contract.
+* `GET /summary/{user_id}` gives a user's largest, smallest and mean transaction over a
+  range of days; `GET /analytics/risk-profile/{user_id}` and
+  `GET /analytics/spend-trend/{user_id}` give their risk metrics and daily spend trend.
+* `GET /dashboard` and `GET /dashboard/{user_id}` are HTML dashboards with Plotly charts.
 * `GET /health` says whether the service and its warehouse answer.
+
+Summaries, analytics and dashboards read the analytics tables the pipeline keeps up to date.
 
 When the service has an API key (`TXN_API_KEY`), writing endpoints require it in the
 `X-API-Key` header.
@@ -24,6 +30,9 @@ When the service has an API key (`TXN_API_KEY`), writing endpoints require it in
 
 TAGS = [
     {"name": "uploads", "description": "Files in, and what became of their rows."},
+    {"name": "summary", "description": "A user's transactions over a range of days."},
+    {"name": "analytics", "description": "A user's risk profile and daily spend trend."},
+    {"name": "dashboards", "description": "HTML pages with Plotly charts."},
     {"name": "health", "description": "Readiness of the service and its warehouse."},
 ]
 
@@ -44,8 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
     )
     app.state.settings = settings or get_settings()
-    for router in (uploads.router, health.router):
-        app.include_router(router)
+    for module in (uploads, summary, analytics, dashboards, health):
+        app.include_router(module.router)
     return app
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -139,5 +139,152 @@ class Health(BaseModel):
                     "error": "connection to server at 127.0.0.1, port 5432 failed",
                 },
             ]
+        }
+    )
+
+
+def error_response(description: str) -> dict[str, Any]:
+    """An error the service raises itself, as a route's `responses` entry."""
+    return {"model": ErrorMessage, "description": description}
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int] = Field(description="Where: the part of the request and its name.")
+    msg: str
+    type: str
+    input: Any = Field(default=None, description="The value that was rejected.")
+
+
+class ValidationProblem(BaseModel):
+    """The body of a 422: FastAPI's report of the parameters that failed validation."""
+
+    detail: list[ValidationIssue]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": [
+                        {
+                            "type": "date_from_datetime_parsing",
+                            "loc": ["query", "start_date"],
+                            "msg": "Input should be a valid date or datetime, month value is "
+                            "outside expected range of 1-12",
+                            "input": "2024-13-01",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+
+def validation_response(description: str) -> dict[str, Any]:
+    return {"model": ValidationProblem, "description": description}
+
+
+class UserSummary(BaseModel):
+    """A user's transactions over a range of whole UTC days, both ends inclusive."""
+
+    user_id: int
+    max_transaction: float = Field(description="The largest single transaction in the range.")
+    min_transaction: float = Field(description="The smallest single transaction in the range.")
+    mean_transaction: float = Field(description="total_amount / transaction_count, 2 places.")
+    transaction_count: int
+    total_amount: float
+    start_date: date | None = Field(description="The range's first day; null when open.")
+    end_date: date | None = Field(description="The range's last day; null when open.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": 42,
+                    "max_transaction": 912.4,
+                    "min_transaction": 3.15,
+                    "mean_transaction": 187.62,
+                    "transaction_count": 57,
+                    "total_amount": 10694.34,
+                    "start_date": "2024-03-01",
+                    "end_date": "2024-03-31",
+                }
+            ]
+        }
+    )
+
+
+class RiskMetrics(BaseModel):
+    global_whale_rank: int = Field(description="Dense rank by lifetime spend; 1 spends most.")
+    spending_volatility_index: float = Field(
+        description="Standard deviation / mean of the user's amounts, 2 places."
+    )
+    total_lifetime_spend: float
+    max_single_transaction_spike: float = Field(description="The largest single transaction.")
+    shortest_time_between_transactions_mins: float | None = Field(
+        description="Shortest gap between two consecutive transactions, in minutes; null for a "
+        "single transaction."
+    )
+    transaction_count: int
+    mean_transaction: float
+    stddev_transaction: float
+    transactions_per_active_day: float = Field(
+        description="Transactions per day on which the user transacted."
+    )
+    transactions_last_24h: int = Field(
+        description="Transactions in the 24 hours up to the user's latest transaction."
+    )
+    first_transaction_at: datetime
+    last_transaction_at: datetime
+
+
+class RiskProfile(BaseModel):
+    """A user's risk metrics, with a short reading of them."""
+
+    user_id: int
+    risk_metrics: RiskMetrics
+    analysis: str = Field(description="Whale status, volatility level, rapid-fire activity.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": 42,
+                    "risk_metrics": {
+                        "global_whale_rank": 3,
+                        "spending_volatility_index": 1.27,
+                        "total_lifetime_spend": 48210.55,
+                        "max_single_transaction_spike": 4999.0,
+                        "shortest_time_between_transactions_mins": 1.5,
+                        "transaction_count": 212,
+                        "mean_transaction": 227.41,
+                        "stddev_transaction": 288.8,
+                        "transactions_per_active_day": 2.41,
+                        "transactions_last_24h": 4,
+                        "first_transaction_at": "2024-01-02T08:14:00Z",
+                        "last_transaction_at": "2024-03-31T21:40:12Z",
+                    },
+                    "analysis": (
+                        "Whale: rank 3 by lifetime spend, among the top 10 spenders. Highly "
+                        "volatile spending (volatility index 1.27). Rapid-fire activity: two "
+                        "transactions 1.5 minutes apart."
+                    ),
+                }
+            ]
+        }
+    )
+
+
+class SpendTrendPoint(BaseModel):
+    """One calendar day of a user's trend (days without spend have a total of 0)."""
+
+    spend_date: date
+    daily_total: float
+    rolling_7d_avg: float = Field(
+        description="Mean daily_total of this day and the 6 before it (fewer at the series' start)."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"spend_date": "2024-03-05", "daily_total": 120.5, "rolling_7d_avg": 86.1}]
         }
     )

@@ -113,3 +113,15 @@ def rebuild_everything(conn: psycopg.Connection) -> dict[str, RefreshStats]:
 
 def top_spenders(conn: psycopg.Connection, limit: int = 10) -> list[tuple]:
     return conn.execute(load_sql("analytics/top_spenders"), {"limit": limit}).fetchall()
+
+
+def unreconciled_days(conn: psycopg.Connection, days: list[dt.date]) -> list[tuple]:
+    return conn.execute(load_sql("analytics/reconcile_days"), {"days": days}).fetchall()
+
+
+def trend_gaps(conn: psycopg.Connection) -> list[tuple]:
+    return conn.execute(load_sql("analytics/trend_gaps")).fetchall()
+
+
+def risk_coverage(conn: psycopg.Connection) -> tuple[int, int, int]:
+    return conn.execute(load_sql("analytics/risk_coverage")).fetchone()

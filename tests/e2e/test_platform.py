@@ -152,3 +152,27 @@ def test_a_backfill_from_the_ui_is_one_run_that_loads_every_day(platform):
             [days[0], days[-1]],
         ).fetchone()[0]
     assert loaded == expected
+
+
+def test_analytics_refresh_by_themselves_after_new_data(platform):
+    """No click: the automation sensor refreshes the days that uploads and the backfill
+    touched, then the trend and the risk profile, until they agree with `transactions`."""
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        with psycopg.connect(platform.warehouse_url) as conn:
+            facts = conn.execute(
+                "SELECT count(*), sum(transaction_amount) FROM transactions"
+            ).fetchone()
+            risk = conn.execute(
+                "SELECT sum(tx_count), sum(total_spend) FROM user_risk_profile"
+            ).fetchone()
+            trend_total = conn.execute(
+                "SELECT sum(daily_total) FROM user_spend_trend"
+            ).fetchone()[0]
+        if facts[0] and risk == facts and trend_total == facts[1]:
+            break
+        time.sleep(2)
+    else:
+        pytest.fail(f"analytics did not catch up: transactions {facts}, risk {risk}")
+    summary = httpx.get(f"{platform.api}/analytics/risk-profile/1", timeout=10)
+    assert summary.status_code == 200, summary.text

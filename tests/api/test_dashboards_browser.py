@@ -1,0 +1,210 @@
+"""The dashboards in a real headless Chromium, served by a real uvicorn server: the pages load
+without a console error or a failed request, never leave this service, and Plotly draws the
+expected traces. Screenshots go to test-artifacts/ for a human to look at.
+
+Needs Debian's `chromium` package (or TXN_TEST_CHROMIUM pointing at a Chromium binary) and
+Playwright for Python; its own browser downloads are not used. Either missing fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+
+from tests.api.analytics_fixtures import (
+    DASHBOARD_TREND_DAYS,
+    DASHBOARD_USER,
+    seed_dashboard_platform,
+)
+from tests.conftest import free_port
+from txn_api.main import create_app
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("TXN_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1366, "height": 900}
+SERVER_START_SECONDS = 20
+
+TRACES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(plot => ({
+    id: plot.id,
+    traces: plot.data.map(trace => ({type: trace.type, mode: trace.mode || null,
+                                     points: trace.x.length}))
+}))"""
+
+
+@pytest.fixture
+def api_server(make_settings, warehouse_url) -> Iterator[str]:
+    """The app on a free loopback port, in a uvicorn server of its own thread."""
+    seed_dashboard_platform(warehouse_url)
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(make_settings()), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="dashboard-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail(f"the API server did not start on port {port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(
+            "Playwright for Python is missing: `pip install playwright` into the project's "
+            "environment (its browser downloads are not needed: the test drives Chromium)"
+        )
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: install Debian's `chromium` package "
+            "(apt-get install chromium) or set TXN_TEST_CHROMIUM to a Chromium binary"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class PageProblems:
+    """Everything that went wrong while a page loaded, in words a failure message can show."""
+
+    origin: str
+    errors: list[str] = field(default_factory=list)
+
+    def watch(self, page: Any) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        page.on("requestfailed", self._request_failed)
+        page.on("response", self._response)
+        page.route("**/*", self._only_this_service)
+
+    def _console(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            self.errors.append(f"console {message.type}: {message.text}")
+
+    def _request_failed(self, request: Any) -> None:
+        self.errors.append(f"request failed: {request.url} ({request.failure})")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.errors.append(f"HTTP {response.status}: {response.url}")
+
+    def _only_this_service(self, route: Any) -> None:
+        # The dashboards must work offline: anything outside this service is an error.
+        url = route.request.url
+        if url.startswith("data:") or _origin(url) == self.origin:
+            route.continue_()
+        else:
+            self.errors.append(f"request outside the service: {url}")
+            route.abort()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def open_page(browser: Any, url: str) -> tuple[Any, PageProblems]:
+    page = browser.new_page(viewport=VIEWPORT)
+    problems = PageProblems(_origin(url))
+    problems.watch(page)
+    response = page.goto(url, wait_until="networkidle")
+    assert response is not None and response.status == 200, url
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length > 0"
+    )
+    return page, problems
+
+
+def screenshot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_user_dashboard_draws_the_trend_and_shows_the_metrics(chromium, api_server):
+    page, problems = open_page(chromium, f"{api_server}/dashboard/{DASHBOARD_USER}")
+    try:
+        plots = page.evaluate(TRACES)
+        screenshot(page, "dashboard-user.png")
+
+        assert problems.errors == []
+        assert plots == [
+            {
+                "id": "spend-trend",
+                "traces": [
+                    {"type": "bar", "mode": None, "points": DASHBOARD_TREND_DAYS},
+                    {"type": "scatter", "mode": "lines", "points": DASHBOARD_TREND_DAYS},
+                ],
+            }
+        ]
+        # Plotly drew the bars, not only an empty frame.
+        assert page.locator("#spend-trend .bars .point").count() == DASHBOARD_TREND_DAYS
+        metrics = page.locator("#risk-metrics")
+        assert metrics.is_visible()
+        text = metrics.inner_text()
+        for shown in ("Global whale rank", "1,102.99", "310.25", "2.5 min", "Whale: rank 1"):
+            assert shown in text
+    finally:
+        page.close()
+
+
+def test_overview_draws_its_three_charts(chromium, api_server):
+    page, problems = open_page(chromium, f"{api_server}/dashboard")
+    try:
+        plots = page.evaluate(TRACES)
+        screenshot(page, "dashboard-overview.png")
+
+        assert problems.errors == []
+        assert {plot["id"]: len(plot["traces"]) for plot in plots} == {
+            "volume": 2,
+            "top-spenders": 1,
+            "volatility": 1,
+        }
+        assert page.get_by_role("link", name=f"User {DASHBOARD_USER}").is_visible()
+    finally:
+        page.close()
+
+
+def test_a_click_on_a_top_spender_opens_their_dashboard(chromium, api_server):
+    page, problems = open_page(chromium, f"{api_server}/dashboard")
+    try:
+        page.get_by_role("link", name=f"User {DASHBOARD_USER}").click()
+        page.wait_for_url(f"{api_server}/dashboard/{DASHBOARD_USER}")
+        page.wait_for_selector("#spend-trend .main-svg")
+
+        assert problems.errors == []
+    finally:
+        page.close()

@@ -1,0 +1,164 @@
+"""GET /summary/{user_id}: exact figures over whole days from user_daily_spend, with the
+reference's field names, inclusive range edges and its 400/404/422 answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+
+from tests.api.analytics_fixtures import daily_spend, insert_daily_spend
+from txn_core.sql import load_sql
+
+USER = 5
+MARCH = [dt.date(2024, 3, day) for day in (1, 2, 3, 4, 5)]
+
+
+@pytest.fixture
+def spend(warehouse_url):
+    """User 5 over five days of March; user 6 on one of them, to show users stay apart."""
+    insert_daily_spend(
+        warehouse_url,
+        [
+            daily_spend(USER, MARCH[0], ["1000.00"]),  # outside the ranges below
+            daily_spend(USER, MARCH[1], ["10.00", "30.00"]),  # start of the range
+            daily_spend(USER, MARCH[2], ["5.25", "0.01", "99.99"]),
+            daily_spend(USER, MARCH[3], ["12.00"]),  # end of the range
+            daily_spend(USER, MARCH[4], ["0.00", "2000.00"]),  # outside
+            daily_spend(6, MARCH[2], ["0.00", "5000.00"]),
+        ],
+    )
+
+
+def test_summary_is_exact_over_the_range_with_both_edges_counted(client, spend):
+    response = client.get(
+        f"/summary/{USER}", params={"start_date": "2024-03-02", "end_date": "2024-03-04"}
+    )
+
+    assert response.status_code == 200, response.text
+    # 10 + 30 + 5.25 + 0.01 + 99.99 + 12 = 157.25 over 6 transactions: mean 26.208.. -> 26.21
+    assert response.json() == {
+        "user_id": USER,
+        "max_transaction": 99.99,
+        "min_transaction": 0.01,
+        "mean_transaction": 26.21,
+        "transaction_count": 6,
+        "total_amount": 157.25,
+        "start_date": "2024-03-02",
+        "end_date": "2024-03-04",
+    }
+
+
+def test_a_single_day_range_is_that_day(client, spend):
+    body = client.get(
+        f"/summary/{USER}", params={"start_date": "2024-03-04", "end_date": "2024-03-04"}
+    ).json()
+
+    assert (body["min_transaction"], body["max_transaction"], body["transaction_count"]) == (
+        12.0,
+        12.0,
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        # open at the end: 2024-03-04 and 2024-03-05
+        ({"start_date": "2024-03-04"}, (0.0, 2000.0, 670.67, 3, 2012.0)),
+        # open at the start: 2024-03-01 and 2024-03-02
+        ({"end_date": "2024-03-02"}, (10.0, 1000.0, 346.67, 3, 1040.0)),
+        # no range at all: every day
+        ({}, (0.0, 2000.0, 350.81, 9, 3157.25)),
+    ],
+)
+def test_open_ended_ranges(client, spend, params, expected):
+    response = client.get(f"/summary/{USER}", params=params)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (
+        body["min_transaction"],
+        body["max_transaction"],
+        body["mean_transaction"],
+        body["transaction_count"],
+        body["total_amount"],
+    ) == expected
+    assert (body["start_date"], body["end_date"]) == (
+        params.get("start_date"),
+        params.get("end_date"),
+    )
+
+
+def test_start_after_end_is_400(client, spend):
+    response = client.get(
+        f"/summary/{USER}", params={"start_date": "2024-03-05", "end_date": "2024-03-01"}
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "start_date 2024-03-05 is after end_date 2024-03-01"}
+
+
+def test_no_transactions_in_the_range_is_404_saying_so(client, spend):
+    response = client.get(
+        f"/summary/{USER}", params={"start_date": "2024-04-01", "end_date": "2024-04-30"}
+    )
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": f"user {USER} has no transactions from 2024-04-01 to 2024-04-30"
+    }
+
+
+def test_an_unknown_user_is_404(client, spend):
+    response = client.get("/summary/999")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "no transactions for user 999"}
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "where"),
+    [
+        (f"/summary/{USER}", {"start_date": "2024-13-01"}, ["query", "start_date"]),
+        (f"/summary/{USER}", {"end_date": "yesterday"}, ["query", "end_date"]),
+        ("/summary/0", {}, ["path", "user_id"]),
+        ("/summary/-3", {}, ["path", "user_id"]),
+        ("/summary/abc", {}, ["path", "user_id"]),
+        ("/summary/2147483648", {}, ["path", "user_id"]),
+    ],
+)
+def test_malformed_parameters_are_422_naming_the_parameter(client, path, params, where):
+    response = client.get(path, params=params)
+
+    assert response.status_code == 422
+    assert [issue["loc"] for issue in response.json()["detail"]] == [where]
+
+
+def test_the_summary_is_one_range_scan_of_the_primary_key(warehouse_url, spend):
+    """The plan never touches `transactions`, and reads user_daily_spend by its key range."""
+    params = {"user_id": USER, "start_date": dt.date(2024, 3, 2), "end_date": None}
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("SET enable_seqscan = off")  # a five-row table would rather scan
+        plan = "\n".join(
+            row[0]
+            for row in conn.execute(f"EXPLAIN {load_sql('api/user_summary')}", params).fetchall()
+        )
+
+    assert "user_daily_spend_pkey" in plan
+    assert "Index Cond" in plan and "spend_date >=" in plan
+    assert "transactions" not in plan
+
+
+def test_openapi_documents_the_summary_with_its_errors(client):
+    operation = client.get("/openapi.json").json()["paths"]["/summary/{user_id}"]["get"]
+
+    assert {"400", "404", "422"} <= set(operation["responses"])
+    for code in ("400", "404", "422"):
+        assert operation["responses"][code]["description"]
+    schema_name = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    schema = client.get("/openapi.json").json()["components"]["schemas"][
+        schema_name.rsplit("/", 1)[1]
+    ]
+    assert schema["examples"][0]["mean_transaction"] == 187.62

@@ -1,0 +1,98 @@
+"""A user's risk profile and daily spend trend, read from their materialised tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, status
+
+from txn_api.deps import ConnectionDep
+from txn_api.routes.summary import EndDate, StartDate, UserId, check_date_range, describe_range
+from txn_api.schemas import (
+    RiskMetrics,
+    RiskProfile,
+    SpendTrendPoint,
+    error_response,
+    validation_response,
+)
+from txn_core import analytics_queries
+
+router = APIRouter(prefix="/analytics", tags=["analytics"])
+
+UNAVAILABLE = error_response("The warehouse does not answer.")
+BAD_USER_ID = validation_response("`user_id` is not a positive integer.")
+
+
+def risk_metrics(profile: dict[str, Any]) -> RiskMetrics:
+    """The reference's field names for the columns of user_risk_profile."""
+    return RiskMetrics(
+        global_whale_rank=profile["global_whale_rank"],
+        spending_volatility_index=profile["volatility_index"],
+        total_lifetime_spend=profile["total_spend"],
+        max_single_transaction_spike=profile["max_single_transaction"],
+        shortest_time_between_transactions_mins=profile["shortest_gap_minutes"],
+        transaction_count=profile["tx_count"],
+        mean_transaction=profile["mean_amount"],
+        stddev_transaction=profile["stddev_amount"],
+        transactions_per_active_day=profile["tx_per_active_day"],
+        transactions_last_24h=profile["tx_last_24h"],
+        first_transaction_at=profile["first_transaction_at"],
+        last_transaction_at=profile["last_transaction_at"],
+    )
+
+
+@router.get(
+    "/risk-profile/{user_id}",
+    response_model=RiskProfile,
+    summary="A user's risk metrics: whale rank, volatility, velocity",
+    responses={
+        status.HTTP_404_NOT_FOUND: error_response("No risk profile for this user."),
+        status.HTTP_422_UNPROCESSABLE_CONTENT: BAD_USER_ID,
+        status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
+    },
+)
+def get_risk_profile(user_id: UserId, conn: ConnectionDep) -> RiskProfile:
+    profile = analytics_queries.risk_profile(conn, user_id)
+    if profile is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no risk profile for user {user_id}")
+    return RiskProfile(
+        user_id=user_id,
+        risk_metrics=risk_metrics(profile),
+        analysis=analytics_queries.risk_assessment(profile),
+    )
+
+
+@router.get(
+    "/spend-trend/{user_id}",
+    response_model=list[SpendTrendPoint],
+    summary="A user's daily spend and 7-day moving average, by date",
+    description=(
+        "Every calendar day from the user's first to last active day (0 on days without "
+        "spend), in date order; `start_date` and `end_date` (inclusive) narrow the range."
+    ),
+    responses={
+        status.HTTP_400_BAD_REQUEST: error_response("`start_date` is after `end_date`."),
+        status.HTTP_404_NOT_FOUND: error_response(
+            "The user is unknown, or has no days in the range."
+        ),
+        status.HTTP_422_UNPROCESSABLE_CONTENT: validation_response(
+            "A date is not a valid YYYY-MM-DD date, or `user_id` is not a positive integer."
+        ),
+        status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
+    },
+)
+def get_spend_trend(
+    user_id: UserId,
+    conn: ConnectionDep,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+) -> list[SpendTrendPoint]:
+    check_date_range(start_date, end_date)
+    days = analytics_queries.spend_trend(conn, user_id, start_date, end_date)
+    if not days:
+        if analytics_queries.user_has_trend(conn, user_id):
+            detail = f"user {user_id} has no trend days {describe_range(start_date, end_date)}"
+        else:
+            detail = f"no spend trend for user {user_id}"
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
+    return [SpendTrendPoint.model_validate(day) for day in days]

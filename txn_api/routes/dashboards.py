@@ -1,0 +1,299 @@
+"""HTML dashboards: a user's daily spend with its 7-day average beside their risk metrics, and
+an overview of the platform (top spenders, volatility distribution, volume per day).
+
+Figures are built with plotly's Python package and handed to the page as JSON; the page draws
+them with the plotly.js bundled in that same package, which this router serves itself, so the
+dashboards need no network beyond this service. Every value reaches the page through Jinja2's
+autoescaping (or its `tojson` filter, which is safe inside a script element).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import plotly
+import plotly.graph_objects as go
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from txn_api.deps import ConnectionDep
+from txn_api.routes.analytics import risk_metrics
+from txn_api.routes.summary import UserId
+from txn_api.schemas import error_response, validation_response
+from txn_core import analytics_queries
+
+router = APIRouter(tags=["dashboards"])
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+
+PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+# The version in the address lets browsers keep the file for a year: a new plotly is a new URL.
+PLOTLY_JS_URL = f"/static/plotly.min.js?v={plotly.__version__}"
+LONG_CACHE = "public, max-age=31536000, immutable"
+
+TOP_SPENDERS = 20
+VOLATILITY_BINS = 20
+
+BAR_COLOUR = "#4c78a8"
+LINE_COLOUR = "#f58518"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+HTML_PAGE = {"content": {"text/html": {}}}
+UNAVAILABLE = error_response("The warehouse does not answer.")
+
+
+def _money(value: Any) -> str:
+    return f"{value:,.2f}"
+
+
+def _count(value: Any) -> str:
+    return f"{value:,}"
+
+
+def _minutes(value: float | None) -> str:
+    return "none yet" if value is None else f"{value:,.1f} min"
+
+
+def _timestamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+TEMPLATES.env.filters.update(money=_money, count=_count, minutes=_minutes, timestamp=_timestamp)
+TEMPLATES.env.globals["plotly_js_url"] = PLOTLY_JS_URL
+
+
+def _count_step(largest: int, ticks: int = 5) -> int:
+    """A whole-number tick step (1, 2, 5, 10, 20, 50, ...) giving about `ticks` ticks: counts
+    are never drawn at fractional ticks."""
+    step, factors = 1, itertools.cycle((2, 2.5, 2))  # 1, 2, 5, 10, 20, 50, 100, ...
+    while step * ticks < largest:
+        step = int(step * next(factors))
+    return step
+
+
+def _count_axis(largest: int) -> dict[str, Any]:
+    return {"tickmode": "linear", "tick0": 0, "dtick": _count_step(largest), "rangemode": "tozero"}
+
+
+def _floats(values: Sequence[Decimal | float | int]) -> list[float]:
+    return [float(value) for value in values]
+
+
+def _figure_json(fig: go.Figure) -> dict[str, Any]:
+    """The figure as plain JSON data (plotly's encoder knows dates, numpy and decimals)."""
+    return json.loads(fig.to_json())
+
+
+def _layout(fig: go.Figure, height: int | None, **layout: Any) -> go.Figure:
+    """House style; a height of None lets the chart fill its container's height."""
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 64, "r": 24, "t": 16, "b": 48},
+        font={"family": FONT, "size": 13, "color": "#1f2933"},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        separators=".,",
+        **layout,
+    )
+    return fig
+
+
+def trend_figure(days: list[dict[str, Any]]) -> dict[str, Any]:
+    dates = [day["spend_date"].isoformat() for day in days]
+    fig = go.Figure()
+    fig.add_bar(
+        x=dates,
+        y=_floats([day["daily_total"] for day in days]),
+        name="Daily spend",
+        marker_color=BAR_COLOUR,
+        hovertemplate="%{y:,.2f}<extra>Daily spend</extra>",
+    )
+    fig.add_scatter(
+        x=dates,
+        y=_floats([day["rolling_7d_avg"] for day in days]),
+        mode="lines",
+        name="7-day average",
+        line={"color": LINE_COLOUR, "width": 3},
+        hovertemplate="%{y:,.2f}<extra>7-day average</extra>",
+    )
+    _layout(fig, None, hovermode="x unified", bargap=0.2, yaxis_title="Amount")
+    fig.update_xaxes(type="date")
+    return _figure_json(fig)
+
+
+def top_spenders_figure(spenders: list[dict[str, Any]]) -> dict[str, Any]:
+    fig = go.Figure()
+    fig.add_bar(
+        x=_floats([row["total_spend"] for row in spenders]),
+        y=[f"User {row['user_id']}" for row in spenders],
+        orientation="h",
+        marker_color=BAR_COLOUR,
+        customdata=[f"/dashboard/{row['user_id']}" for row in spenders],
+        hovertemplate="%{y}: %{x:,.2f}<extra>Lifetime spend</extra>",
+        name="Lifetime spend",
+    )
+    _layout(fig, 120 + 26 * len(spenders), xaxis_title="Lifetime spend", showlegend=False)
+    fig.update_yaxes(autorange="reversed", type="category")
+    return _figure_json(fig)
+
+
+def volatility_figure(bins: list[dict[str, Any]]) -> dict[str, Any]:
+    starts = _floats([row["bin_start"] for row in bins])
+    ends = _floats([row["bin_end"] for row in bins])
+    fig = go.Figure()
+    fig.add_bar(
+        x=[(start + end) / 2 for start, end in zip(starts, ends, strict=True)],
+        y=[row["users"] for row in bins],
+        width=[(end - start) * 0.95 for start, end in zip(starts, ends, strict=True)],
+        customdata=[[start, end] for start, end in zip(starts, ends, strict=True)],
+        marker_color=BAR_COLOUR,
+        hovertemplate="%{customdata[0]:.2f} to %{customdata[1]:.2f}: %{y} users<extra></extra>",
+        name="Users",
+    )
+    _layout(
+        fig,
+        None,
+        xaxis_title="Spending volatility index (stddev / mean)",
+        yaxis={"title": {"text": "Users"}, **_count_axis(max(row["users"] for row in bins))},
+        showlegend=False,
+    )
+    return _figure_json(fig)
+
+
+def volume_figure(days: list[dict[str, Any]]) -> dict[str, Any]:
+    dates = [day["spend_date"].isoformat() for day in days]
+    fig = go.Figure()
+    fig.add_bar(
+        x=dates,
+        y=_floats([day["total_amount"] for day in days]),
+        name="Spend",
+        marker_color=BAR_COLOUR,
+        hovertemplate="%{y:,.2f}<extra>Spend</extra>",
+    )
+    fig.add_scatter(
+        x=dates,
+        y=[day["tx_count"] for day in days],
+        name="Transactions",
+        mode="lines+markers" if len(days) < 40 else "lines",
+        yaxis="y2",
+        line={"color": LINE_COLOUR, "width": 2.5},
+        hovertemplate="%{y:,}<extra>Transactions</extra>",
+    )
+    _layout(
+        fig,
+        380,
+        hovermode="x unified",
+        bargap=0.2,
+        yaxis={"title": {"text": "Spend"}},
+        yaxis2={
+            "title": {"text": "Transactions"},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            **_count_axis(max(day["tx_count"] for day in days)),
+        },
+    )
+    fig.update_layout(margin={"r": 72})
+    fig.update_xaxes(type="date")
+    return _figure_json(fig)
+
+
+@router.get("/static/plotly.min.js", include_in_schema=False)
+def plotly_js() -> FileResponse:
+    """The plotly.js that the installed plotly package ships: the pages never call a CDN."""
+    return FileResponse(
+        PLOTLY_JS,
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": LONG_CACHE},
+    )
+
+
+@router.get(
+    "/dashboard",
+    response_class=HTMLResponse,
+    summary="Overview dashboard: top spenders, volatility distribution, volume per day",
+    response_description="An HTML page with the charts (or a note where there is no data yet).",
+    responses={
+        status.HTTP_422_UNPROCESSABLE_CONTENT: validation_response(
+            "`days` is not an integer from 1 to 3660."
+        ),
+        status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
+    },
+)
+def overview_dashboard(
+    request: Request,
+    conn: ConnectionDep,
+    days: Annotated[
+        int,
+        Query(ge=1, le=3660, description="Days of platform volume shown, up to the latest."),
+    ] = 90,
+) -> HTMLResponse:
+    totals = analytics_queries.platform_totals(conn)
+    spenders = analytics_queries.top_spenders(conn, TOP_SPENDERS)
+    bins = analytics_queries.volatility_histogram(conn, VOLATILITY_BINS)
+    volume = analytics_queries.platform_daily_volume(conn, days)
+    figures = {}
+    if spenders:
+        figures["top-spenders"] = top_spenders_figure(spenders)
+    if bins:
+        figures["volatility"] = volatility_figure(bins)
+    if volume:
+        figures["volume"] = volume_figure(volume)
+    return TEMPLATES.TemplateResponse(
+        request,
+        "overview.html",
+        {
+            "totals": totals,
+            "spenders": spenders,
+            "volume": volume,
+            "days": days,
+            "figures": figures,
+        },
+    )
+
+
+@router.get(
+    "/dashboard/{user_id}",
+    response_class=HTMLResponse,
+    summary="A user's dashboard: daily spend with its 7-day average, and risk metrics",
+    response_description="An HTML page with the chart and the risk metrics.",
+    responses={
+        status.HTTP_404_NOT_FOUND: {
+            "description": "The user is unknown: an HTML page that says so.",
+            **HTML_PAGE,
+        },
+        status.HTTP_422_UNPROCESSABLE_CONTENT: validation_response(
+            "`user_id` is not a positive integer."
+        ),
+        status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
+    },
+)
+def user_dashboard(request: Request, user_id: UserId, conn: ConnectionDep) -> HTMLResponse:
+    trend = analytics_queries.spend_trend(conn, user_id)
+    profile = analytics_queries.risk_profile(conn, user_id)
+    if not trend and profile is None:
+        return TEMPLATES.TemplateResponse(
+            request,
+            "not_found.html",
+            {"user_id": user_id},
+            status_code=status.HTTP_404_NOT_FOUND,
+        )
+    figures = {"spend-trend": trend_figure(trend)} if trend else {}
+    return TEMPLATES.TemplateResponse(
+        request,
+        "user_dashboard.html",
+        {
+            "user_id": user_id,
+            "trend": trend,
+            "metrics": risk_metrics(profile) if profile else None,
+            "analysis": analytics_queries.risk_assessment(profile) if profile else None,
+            "figures": figures,
+        },
+    )

@@ -1,0 +1,130 @@
+"""Reads of the materialised analytics tables, for the API and its dashboards.
+
+Every function answers from user_daily_spend, user_spend_trend or user_risk_profile with index
+lookups and range scans (the named SQL under `sql/api/`); none reads `transactions`. Rows come
+back as dicts keyed by the SQL column names; amounts are Decimals, as PostgreSQL stores them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from txn_core.sql import load_sql
+
+Row = dict[str, Any]
+
+# Thresholds of the risk assessment: the whale ranks are dense ranks by lifetime spend, the
+# volatility index is stddev / mean of a user's amounts, the gap is in minutes.
+WHALE_RANK = 10
+BIG_SPENDER_RANK = 100
+HIGH_VOLATILITY = Decimal("1.0")
+MODERATE_VOLATILITY = Decimal("0.5")
+RAPID_FIRE_MINUTES = 5.0
+
+
+def _one(conn: psycopg.Connection, name: str, params: Row) -> Row | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(load_sql(name), params).fetchone()
+
+
+def _all(conn: psycopg.Connection, name: str, params: Row) -> list[Row]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(load_sql(name), params).fetchall()
+
+
+def user_summary(
+    conn: psycopg.Connection,
+    user_id: int,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+) -> Row | None:
+    """Count, total, min, max and mean (2 places) of a user's transactions over whole UTC days,
+    both ends inclusive (None: open-ended); None when the user has none in the range."""
+    row = _one(
+        conn,
+        "api/user_summary",
+        {"user_id": user_id, "start_date": start_date, "end_date": end_date},
+    )
+    if row is None or row["transaction_count"] is None:
+        return None
+    return row
+
+
+def user_has_spend(conn: psycopg.Connection, user_id: int) -> bool:
+    row = conn.execute(load_sql("api/user_has_spend"), {"user_id": user_id}).fetchone()
+    return bool(row and row[0])
+
+
+def risk_profile(conn: psycopg.Connection, user_id: int) -> Row | None:
+    return _one(conn, "api/risk_profile", {"user_id": user_id})
+
+
+def spend_trend(
+    conn: psycopg.Connection,
+    user_id: int,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+) -> list[Row]:
+    """The user's days in date order: spend_date, daily_total, rolling_7d_avg."""
+    return _all(
+        conn,
+        "api/spend_trend",
+        {"user_id": user_id, "start_date": start_date, "end_date": end_date},
+    )
+
+
+def user_has_trend(conn: psycopg.Connection, user_id: int) -> bool:
+    row = conn.execute(load_sql("api/user_has_trend"), {"user_id": user_id}).fetchone()
+    return bool(row and row[0])
+
+
+def platform_totals(conn: psycopg.Connection) -> Row:
+    """users, transactions, total_spend, first_transaction_at, last_transaction_at."""
+    row = _one(conn, "api/platform_totals", {})
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return row
+
+
+def top_spenders(conn: psycopg.Connection, limit: int = 20) -> list[Row]:
+    """The users with the highest lifetime spend, by global_whale_rank."""
+    return _all(conn, "api/top_spenders", {"limit": limit})
+
+
+def volatility_histogram(conn: psycopg.Connection, bins: int = 20) -> list[Row]:
+    """Non-empty bins of the volatility index: bin_start, bin_end, users."""
+    return _all(conn, "api/volatility_histogram", {"bins": bins})
+
+
+def platform_daily_volume(conn: psycopg.Connection, days: int = 90) -> list[Row]:
+    """Spend, transactions and active users per day over the last `days` days up to the latest
+    day with data, in date order."""
+    return _all(conn, "api/platform_daily_volume", {"days": days})
+
+
+def risk_assessment(profile: Row) -> str:
+    """A short reading of a risk profile row: whale status, volatility, rapid-fire activity."""
+    rank = profile["global_whale_rank"]
+    if rank <= WHALE_RANK:
+        parts = [f"Whale: rank {rank} by lifetime spend, among the top {WHALE_RANK} spenders."]
+    elif rank <= BIG_SPENDER_RANK:
+        parts = [f"Big spender: rank {rank} by lifetime spend."]
+    else:
+        parts = [f"Regular spender: rank {rank} by lifetime spend."]
+
+    volatility = Decimal(profile["volatility_index"])
+    if volatility >= HIGH_VOLATILITY:
+        parts.append(f"Highly volatile spending (volatility index {volatility:.2f}).")
+    elif volatility >= MODERATE_VOLATILITY:
+        parts.append(f"Moderately volatile spending (volatility index {volatility:.2f}).")
+    else:
+        parts.append(f"Stable spending (volatility index {volatility:.2f}).")
+
+    gap = profile["shortest_gap_minutes"]
+    if gap is not None and gap < RAPID_FIRE_MINUTES:
+        parts.append(f"Rapid-fire activity: two transactions {gap:.1f} minutes apart.")
+    return " ".join(parts)
