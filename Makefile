@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 TOOLS := .venv-tools/.installed
 BROWSER := /usr/bin/chromium
 
-.PHONY: run test test-fast lint format bench bench-ingest tools clean help
+.PHONY: run test lint format bench bench-ingest bench-backfill bench-analytics tools clean help
 
 help:
 	@echo "make run    - start PostgreSQL, Dagster (http://127.0.0.1:3000) and the API (http://127.0.0.1:8000/docs)"
@@ -57,10 +57,16 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: bench-ingest
+bench: bench-ingest bench-backfill bench-analytics
 
 bench-ingest: $(INSTALLED)
 	$(BIN)/python -m bench.ingest
+
+bench-backfill: $(INSTALLED)
+	$(BIN)/python -m bench.backfill
+
+bench-analytics: $(INSTALLED)
+	$(BIN)/python -m bench.analytics
 
 clean:
 	rm -rf $(VENV) .venv-tools var/dagster_home .pytest_cache

@@ -146,12 +146,16 @@ def checked_file(path: Path, workdir: Path, upload_id: str) -> Iterator[CheckedF
             con.execute(load_sql("ingest/check_rows"), parameters)
         except duckdb.Error as exc:
             raise FileRejected(f"could not read the file as CSV: {exc}") from exc
-        con.execute(load_sql("ingest/record_shifts"))
-        rejected_csv = workdir / "rejected.csv"
-        con.execute(load_sql("ingest/export_rejected"), {"path": str(rejected_csv)})
         (valid, invalid, malformed, first_ts, last_ts, days) = con.execute(
             load_sql("ingest/summarise_checked")
         ).fetchone()
+        rejected_csv = workdir / "rejected.csv"
+        if invalid or malformed:
+            con.execute(load_sql("ingest/record_shifts"))
+            con.execute(
+                load_sql("ingest/export_rejected"),
+                {**parameters, "rejected_path": str(rejected_csv)},
+            )
         accepted = AcceptedChunks(con, workdir, upload_id, valid)
         yield CheckedFile(
             accepted=accepted,
