@@ -65,3 +65,40 @@ def test_an_object_dropped_in_s3_is_ingested_once_with_the_ledger(s3_landing, wa
     assert (upload["rows_duplicate"], upload["rows_rejected"]) == (1, 1)
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
     assert keys == ["landing/processed/april.csv"]
+
+
+def test_an_upload_through_the_api_streams_to_s3_and_loads_with_the_same_counts(
+    s3_landing, warehouse_url
+):
+    """The API writes a multipart upload to the bucket; the sensor and the asset take it from
+    there exactly as from a folder."""
+    from fastapi.testclient import TestClient
+
+    from txn_api.main import create_app
+    from txn_core.settings import Settings
+
+    settings = Settings(database_url=warehouse_url, landing=s3_landing, api_key=None)
+    body = "\n".join([HEADER, *ROWS, "bad,row"]) + "\n"
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/upload", files={"file": ("s3.csv", body, "text/csv")})
+    assert response.status_code == 202, response.text
+    upload_id = response.json()["upload_id"]
+    (landed,) = S3LandingZone(s3_landing).list_incoming()
+    assert landed.key == f"incoming/{upload_id}--s3.csv" and landed.size == len(body)
+
+    resources = {
+        "warehouse": WarehouseResource(database_url=warehouse_url),
+        "landing": LandingZoneResource(url=s3_landing, settle_seconds=0.0),
+    }
+    with DagsterInstance.ephemeral() as instance:
+        with build_sensor_context(instance=instance, resources=resources) as context:
+            (request,) = landing_zone_sensor(context).run_requests
+        assert request.partition_key == upload_id
+        instance.add_dynamic_partitions("uploads", [upload_id])
+        assert materialize(
+            [raw_uploads], instance=instance, resources=resources, partition_key=upload_id
+        ).success
+    with psycopg.connect(warehouse_url) as conn:
+        upload = ledger.get_upload(conn, upload_id)
+    assert (upload["status"], upload["source"]) == ("succeeded", "api")
+    assert (upload["rows_read"], upload["rows_loaded"], upload["rows_rejected"]) == (41, 40, 1)
