@@ -84,7 +84,7 @@ def refresh_spend_trend(conn: psycopg.Connection) -> RefreshStats:
 
 def refresh_risk_profile(conn: psycopg.Connection) -> RefreshStats:
     def apply(cur, window):
-        written = _run_script(cur, "analytics/refresh_risk_profile", window)
+        _run_script(cur, "analytics/refresh_risk_profile", window)
         previous_from, previous_to = cur.execute(
             load_sql("analytics/risk_previous_days")
         ).fetchone()
@@ -93,7 +93,7 @@ def refresh_risk_profile(conn: psycopg.Connection) -> RefreshStats:
             {"previous_from": previous_from, "previous_to": previous_to},
         )
         users = cur.execute("SELECT count(*) FROM risk_scope").fetchone()[0]
-        return written, users
+        return users, users  # one profile row written per user in scope
 
     return _apply_changes(conn, RISK, apply)
 

@@ -1,16 +1,81 @@
--- Recomputes the risk profile of the users whose daily spend changed, by merging their daily
--- aggregates (a few hundred rows per user, never their transactions): counts, sums and sums of
--- squares add up, maxima combine, and the shortest gap is the least of the gaps inside days
--- and the gaps between one active day's last and the next one's first transaction.
+-- Brings the risk profile of the users whose daily spend changed up to date, from daily
+-- aggregates only (never their transactions). Everything in it merges: counts, sums and sums
+-- of squares add up, maxima combine, and the shortest gap is the least of the gaps inside days
+-- and between one active day's last and the next one's first transaction.
+-- A user whose changes all come after their last known day (the daily append) has just the new
+-- days folded into the stored profile; anyone else is merged again from all their days.
 CREATE TEMP TABLE risk_scope ON COMMIT DROP AS
-SELECT DISTINCT user_id
-FROM daily_spend_changes
-WHERE change_id > %(after)s AND change_id <= %(up_to)s;
+SELECT c.user_id, min(c.spend_date) AS changed_from,
+       (r.last_transaction_at AT TIME ZONE 'UTC')::date AS known_last_day
+FROM daily_spend_changes AS c
+LEFT JOIN user_risk_profile AS r ON r.user_id = c.user_id
+WHERE c.change_id > %(after)s AND c.change_id <= %(up_to)s
+GROUP BY c.user_id, r.last_transaction_at;
 
-DELETE FROM user_risk_profile WHERE user_id IN (SELECT user_id FROM risk_scope);
+ANALYZE risk_scope;
+
+WITH appended AS (
+    SELECT s.user_id, s.known_last_day FROM risk_scope AS s
+    WHERE s.changed_from > s.known_last_day
+),
+new_days AS (
+    SELECT d.*,
+           extract(epoch FROM d.first_at - lag(d.last_at) OVER (
+               PARTITION BY d.user_id ORDER BY d.spend_date
+           )) AS gap_from_previous_day
+    FROM appended AS a
+    JOIN user_daily_spend AS d ON d.user_id = a.user_id AND d.spend_date > a.known_last_day
+),
+added AS (
+    SELECT user_id, sum(tx_count) AS tx_count, sum(total_amount) AS total,
+           sum(sum_squares) AS sum_squares, max(max_amount) AS max_amount,
+           min(first_at) AS first_at, max(last_at) AS last_at, count(*) AS active_days,
+           least(min(min_gap_seconds), min(gap_from_previous_day)) AS gap_seconds
+    FROM new_days
+    GROUP BY user_id
+),
+merged AS (
+    SELECT r.user_id,
+           r.tx_count + a.tx_count AS tx_count,
+           r.total_spend + a.total AS total_spend,
+           r.sum_squares + a.sum_squares AS sum_squares,
+           greatest(r.max_single_transaction, a.max_amount) AS max_amount,
+           least(r.shortest_gap_minutes, a.gap_seconds / 60.0,
+                 extract(epoch FROM a.first_at - r.last_transaction_at) / 60.0) AS gap_minutes,
+           a.last_at,
+           r.active_days + a.active_days AS active_days
+    FROM user_risk_profile AS r
+    JOIN added AS a ON a.user_id = r.user_id
+),
+stats AS (
+    SELECT *,
+           total_spend / tx_count AS mean,
+           sqrt(greatest(sum_squares / tx_count - (total_spend / tx_count) ^ 2, 0)) AS stddev
+    FROM merged
+)
+UPDATE user_risk_profile AS r
+SET tx_count = s.tx_count,
+    total_spend = s.total_spend,
+    sum_squares = s.sum_squares,
+    mean_amount = round(s.mean, 2),
+    stddev_amount = round(s.stddev, 2),
+    volatility_index = CASE WHEN s.mean = 0 THEN 0 ELSE round(s.stddev / s.mean, 2) END,
+    max_single_transaction = s.max_amount,
+    shortest_gap_minutes = s.gap_minutes,
+    last_transaction_at = s.last_at,
+    active_days = s.active_days,
+    tx_per_active_day = round(s.tx_count::numeric / s.active_days, 2)
+FROM stats AS s
+WHERE r.user_id = s.user_id;
+
+DELETE FROM user_risk_profile
+WHERE user_id IN (
+    SELECT user_id FROM risk_scope
+    WHERE known_last_day IS NULL OR changed_from <= known_last_day
+);
 
 INSERT INTO user_risk_profile (
-    user_id, tx_count, total_spend, mean_amount, stddev_amount, volatility_index,
+    user_id, tx_count, total_spend, mean_amount, stddev_amount, sum_squares, volatility_index,
     global_whale_rank, max_single_transaction, shortest_gap_minutes, first_transaction_at,
     last_transaction_at, active_days, tx_per_active_day, tx_last_24h
 )
@@ -20,7 +85,10 @@ WITH days AS (
                PARTITION BY d.user_id ORDER BY d.spend_date
            )) AS gap_from_previous_day
     FROM user_daily_spend AS d
-    WHERE d.user_id IN (SELECT user_id FROM risk_scope)
+    WHERE d.user_id IN (
+        SELECT user_id FROM risk_scope
+        WHERE known_last_day IS NULL OR changed_from <= known_last_day
+    )
 ),
 merged AS (
     SELECT user_id,
@@ -41,7 +109,7 @@ stats AS (
            sqrt(greatest(sum_squares / tx_count - (total_spend / tx_count) ^ 2, 0)) AS stddev
     FROM merged
 )
-SELECT user_id, tx_count, total_spend, round(mean, 2), round(stddev, 2),
+SELECT user_id, tx_count, total_spend, round(mean, 2), round(stddev, 2), sum_squares,
        CASE WHEN mean = 0 THEN 0 ELSE round(stddev / mean, 2) END,
        0,  -- ranked below, over all users
        max_amount, shortest_gap_seconds / 60.0, first_at, last_at, active_days,

@@ -13,11 +13,13 @@ JOIN LATERAL (
 WHERE c.change_id > %(after)s AND c.change_id <= %(up_to)s
 GROUP BY c.user_id, s.first_day, s.last_day;
 
+-- Without statistics the planner would hash whole tables instead of using the primary keys.
+ANALYZE trend_scope;
+
 DELETE FROM user_spend_trend AS t
 USING trend_scope AS s
 WHERE t.user_id = s.user_id
-  AND (t.spend_date >= least(s.changed_from, s.first_day) OR s.first_day IS NULL
-       OR t.spend_date < s.first_day);
+  AND (t.spend_date >= s.changed_from OR s.first_day IS NULL OR t.spend_date < s.first_day);
 
 INSERT INTO user_spend_trend (user_id, spend_date, daily_total, rolling_7d_avg)
 SELECT user_id, spend_date, daily_total, rolling_7d_avg
@@ -30,10 +32,10 @@ FROM (
            ), 2) AS rolling_7d_avg
     FROM trend_scope AS s
     CROSS JOIN LATERAL generate_series(
-        greatest(s.first_day, least(s.changed_from, s.first_day) - 6), s.last_day, interval '1 day'
+        greatest(s.first_day, s.changed_from - 6), s.last_day, interval '1 day'
     ) AS calendar(day)
     LEFT JOIN user_daily_spend AS d
            ON d.user_id = s.user_id AND d.spend_date = calendar.day::date
     WHERE s.first_day IS NOT NULL
 ) AS windowed
-WHERE spend_date >= least(changed_from, first_day);
+WHERE spend_date >= changed_from;

@@ -85,7 +85,12 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path, load, warehouse_url
             *[tx(user, f"{day} {hour:02d}:{17 * user % 60:02d}:00", f"{user * 3 + hour}.25")
               for user in range(1, 6 + index) for hour in (1, 9, 23)],
         ]))
-        refresh_days(conn, [day])  # day by day, as the platform does
+        analytics.rebuild_daily_spend(conn, [dt.date.fromisoformat(day)])  # day by day
+        trend = analytics.refresh_spend_trend(conn)
+        risk = analytics.refresh_risk_profile(conn)
+        # An appended day rewrites one trend row per user active that day, no more.
+        assert trend.rows_written == trend.users_touched == 5 + index
+        assert risk.users_touched == 5 + index
     # A late upload into an earlier day, then the day is rebuilt and changes merge again.
     load(write_csv(tmp_path / "late.csv", [HEADER, tx(2, "2024-02-02 05:00:00", "999.99")]))
     refresh_days(conn, ["2024-02-02"])

@@ -65,6 +65,7 @@ def upgrade() -> None:
             total_spend              numeric(18, 2) NOT NULL,
             mean_amount              numeric(18, 2) NOT NULL,
             stddev_amount            numeric(18, 2) NOT NULL,
+            sum_squares              numeric NOT NULL,
             volatility_index         numeric(10, 2) NOT NULL,
             global_whale_rank        integer NOT NULL,
             max_single_transaction   numeric(10, 2) NOT NULL,
