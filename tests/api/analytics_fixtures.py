@@ -20,7 +20,8 @@ DAILY_SPEND_COLUMNS = (
 )  # fmt: skip
 TREND_COLUMNS = ("user_id", "spend_date", "daily_total", "rolling_7d_avg")
 RISK_PROFILE_COLUMNS = (
-    "user_id", "tx_count", "total_spend", "mean_amount", "stddev_amount", "volatility_index",
+    "user_id", "tx_count", "total_spend", "mean_amount", "stddev_amount", "sum_squares",
+    "volatility_index",
     "global_whale_rank", "max_single_transaction", "shortest_gap_minutes",
     "first_transaction_at", "last_transaction_at", "active_days", "tx_per_active_day",
     "tx_last_24h",
@@ -98,6 +99,7 @@ def risk_profile(user_id: int, **columns: Any) -> dict[str, Any]:
         "total_spend": Decimal("1500.00"),
         "mean_amount": Decimal("125.00"),
         "stddev_amount": Decimal("40.00"),
+        "sum_squares": Decimal("206700.00"),  # 12 x (125^2 + 40^2): the mean and stddev above
         "volatility_index": Decimal("0.32"),
         "global_whale_rank": 50,
         "max_single_transaction": Decimal("310.00"),
