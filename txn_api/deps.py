@@ -10,11 +10,13 @@ from typing import Annotated
 import psycopg
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from txn_core.landing import LandingZone, landing_zone_from_url
 from txn_core.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 5
+POOL_MAX_CONNECTIONS = 10
 API_KEY_HEADER = "X-API-Key"
 
 
@@ -38,13 +40,30 @@ def warehouse_unavailable(exc: psycopg.Error) -> HTTPException:
     )
 
 
-def get_connection(settings: SettingsDep) -> Iterator[psycopg.Connection]:
+def warehouse_pool(request: Request, settings: SettingsDep) -> ConnectionPool:
+    """The app's connection pool, opened on first use: opening a connection per request costs
+    more than the primary-key lookups the read endpoints make."""
+    pool = getattr(request.app.state, "pool", None)
+    if pool is None:
+        pool = request.app.state.pool = ConnectionPool(
+            settings.warehouse_url,
+            min_size=1,
+            max_size=POOL_MAX_CONNECTIONS,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            open=True,
+            name="warehouse",
+        )
+    return pool
+
+
+def get_connection(
+    pool: Annotated[ConnectionPool, Depends(warehouse_pool)],
+) -> Iterator[psycopg.Connection]:
     try:
-        conn = connect_warehouse(settings)
-    except psycopg.OperationalError as exc:
+        with pool.connection(timeout=CONNECT_TIMEOUT_SECONDS) as conn:
+            yield conn
+    except (psycopg.OperationalError, PoolTimeout) as exc:
         raise warehouse_unavailable(exc) from exc
-    with conn:
-        yield conn
 
 
 ConnectionDep = Annotated[psycopg.Connection, Depends(get_connection)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
@@ -44,9 +46,17 @@ def _version() -> str:
         return "0.0.0"
 
 
+@asynccontextmanager
+async def _close_pool_on_shutdown(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    if pool := getattr(app.state, "pool", None):
+        pool.close()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app, serving `settings` (by default, the environment's)."""
     app = FastAPI(
+        lifespan=_close_pool_on_shutdown,
         title="Transaction analytics API",
         description=DESCRIPTION,
         version=_version(),
