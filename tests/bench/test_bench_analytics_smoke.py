@@ -1,0 +1,108 @@
+"""The analytics benchmark runs end to end on tiny sizes and reports every phase.
+
+It proves the benchmark works (its own server, both APIs under uvicorn, its JSON) and that what
+it compares is comparable: the incremental path leaves the same tables as a full rebuild, and our
+API gives the reference queries' answers. It never judges timings.
+"""
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from bench import analytics
+
+
+@pytest.fixture
+def bench_dir():
+    # Not under pytest's private tmp folders: the benchmark's server runs as another account
+    # when we are root and must reach its data folder.
+    folder = Path(tempfile.mkdtemp(prefix="txn-bench-analytics-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_analytics_benchmark_reports_every_phase(bench_dir, capsys):
+    argv = [
+        "--rows",
+        "20000",
+        "--day-rows",
+        "2000",
+        "--requests",
+        "24",
+        "--clients",
+        "4",
+        "--reference-risk-requests",
+        "4",
+        "--single-client-requests",
+        "4",
+        "--check-users",
+        "4",
+        "--dir",
+        str(bench_dir),
+    ]
+    report = analytics.main(argv)
+
+    saved = json.loads((bench_dir / "analytics.json").read_text())
+    phases = saved["phases"]
+    assert (
+        set(phases)
+        == set(report["phases"])
+        == {
+            "load",
+            "full_rebuild",
+            "incremental",
+            "api",
+            "answers",
+            "sql_alone",
+            "plans",
+        }
+    )
+
+    # Both stores hold the same rows.
+    assert phases["load"]["ours"]["rows_loaded"] == 20000
+    assert phases["load"]["reference_copy"]["rows"] == 20000
+
+    # The full rebuild and the incremental path, per table, and they end equal.
+    for result in (
+        phases["full_rebuild"],
+        phases["incremental"],
+        phases["incremental"]["full_rebuild_after"],
+    ):
+        assert set(result["tables"]) == set(analytics.TABLES)
+        assert result["seconds"] > 0
+    incremental = phases["incremental"]
+    assert incremental["day_rows"] == incremental["load"]["rows_loaded"] == 2000
+    assert incremental["equal_to_full_rebuild"] is True
+    assert incremental["differences"] == []
+    assert incremental["fingerprints"] == incremental["full_rebuild_after"]["fingerprints"]
+    assert int(incremental["fingerprints"]["user_risk_profile"]["rows"]) > 0
+    assert incremental["ratio_to_full_rebuild"] > 0
+
+    # Every endpoint on both sides, every request answered.
+    api = phases["api"]
+    assert api["workers"] == 2 and api["clients"] == 4
+    assert set(api["endpoints"]) == set(analytics.ENDPOINTS)
+    for endpoint, result in api["endpoints"].items():
+        for side in ("ours", "reference"):
+            run = result[side]
+            assert run["errors"] == 0, (endpoint, side, run["status_codes"])
+            assert run["requests"] == (
+                4 if (side, endpoint) == ("reference", "risk-profile") else 24
+            )
+            assert run["p50_ms"] > 0 and run["p99_ms"] >= run["p50_ms"] and run["rps"] > 0
+        assert result["speedup_rps"] > 0
+
+    # Our answers are the reference queries' for every checked user and endpoint.
+    answers = phases["answers"]
+    assert len(answers["users"]) == 4
+    assert len(answers["checks"]) == 4 * len(analytics.ENDPOINTS)
+    assert answers["all_equal"], [check for check in answers["checks"] if not check["equal"]]
+
+    printed = capsys.readouterr().out
+    assert "incremental / full rebuild" in printed and "speed-up" in printed
+    # The server is stopped and its data removed unless --keep is given.
+    assert not (bench_dir / "pg-analytics").exists()
