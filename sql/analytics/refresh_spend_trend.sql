@@ -3,15 +3,22 @@
 -- and the 7-day moving average (the day and the 6 before, over the days that exist in the
 -- user's series, as the reference computes it). Appending a day rewrites one row per user.
 CREATE TEMP TABLE trend_scope ON COMMIT DROP AS
-SELECT c.user_id, min(c.spend_date) AS changed_from, s.first_day, s.last_day
+SELECT c.user_id,
+       -- From the earliest changed day, or from the day after the stored series ends when the
+       -- new day comes later (the days in between get their zero rows).
+       least(min(c.spend_date), t.series_end + 1) AS changed_from,
+       s.first_day, s.last_day
 FROM daily_spend_changes AS c
 JOIN LATERAL (
     SELECT min(spend_date) AS first_day, max(spend_date) AS last_day
     FROM user_daily_spend AS d
     WHERE d.user_id = c.user_id
 ) AS s ON true
+JOIN LATERAL (
+    SELECT max(spend_date) AS series_end FROM user_spend_trend AS t WHERE t.user_id = c.user_id
+) AS t ON true
 WHERE c.change_id > %(after)s AND c.change_id <= %(up_to)s
-GROUP BY c.user_id, s.first_day, s.last_day;
+GROUP BY c.user_id, s.first_day, s.last_day, t.series_end;
 
 -- Without statistics the planner would hash whole tables instead of using the primary keys.
 ANALYZE trend_scope;

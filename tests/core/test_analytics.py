@@ -47,6 +47,23 @@ def test_trend_fills_gap_days_with_zero_and_averages_over_existing_days(tmp_path
     ]
 
 
+def test_a_day_appended_after_a_gap_fills_the_days_between(tmp_path, load, conn):
+    load(write_csv(tmp_path / "a.csv", [HEADER, tx(5, "2024-01-01 10:00:00", "7.00")]))
+    refresh_days(conn, ["2024-01-01"])
+    load(write_csv(tmp_path / "b.csv", [HEADER, tx(5, "2024-01-04 10:00:00", "14.00")]))
+    refresh_days(conn, ["2024-01-04"])
+    rows = conn.execute(
+        "SELECT spend_date::text, daily_total, rolling_7d_avg FROM user_spend_trend "
+        "WHERE user_id = 5 ORDER BY spend_date"
+    ).fetchall()
+    assert rows == [
+        ("2024-01-01", Decimal("7.00"), Decimal("7.00")),
+        ("2024-01-02", Decimal("0.00"), Decimal("3.50")),
+        ("2024-01-03", Decimal("0.00"), Decimal("2.33")),
+        ("2024-01-04", Decimal("14.00"), Decimal("5.25")),
+    ]
+
+
 def test_risk_profile_numbers(tmp_path, load, conn):
     load(write_csv(tmp_path / "a.csv", [
         HEADER,
