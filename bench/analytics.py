@@ -39,8 +39,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +47,7 @@ import httpx
 import psycopg
 
 from bench import reference_queries
-from bench.ingest import MAIN_SEED, fresh_server, reference_file
+from bench.ingest import MAIN_SEED, fresh_server, reference_file, say, step
 from bench.ingest import free_port as _free_port
 from txn_core import analytics, analytics_queries, ledger
 from txn_core.generator import WEEKDAY_PERCENT, rows_for_day, write_days
@@ -101,21 +100,6 @@ USERS = range(1, 1000)
 
 
 # --- Reporting helpers ---------------------------------------------------------------------
-
-
-def say(message: str) -> None:
-    print(message, flush=True)
-
-
-@contextmanager
-def step(title: str) -> Iterator[dict[str, float]]:
-    """Announces a phase and its duration; the duration is also left in the yielded dict."""
-    say(f"-> {title}")
-    timing: dict[str, float] = {}
-    started = time.perf_counter()
-    yield timing
-    timing["seconds"] = time.perf_counter() - started
-    say(f"   done in {timing['seconds']:.1f} s")
 
 
 def load_average() -> list[float]:

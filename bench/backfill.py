@@ -38,7 +38,16 @@ from typing import Any, NamedTuple
 
 import psycopg
 
-from bench.ingest import admin, free_port, fresh_server, say, step
+from bench.ingest import (
+    _mib,
+    _StageClock,
+    admin,
+    count_rows,
+    free_port,
+    fresh_server,
+    say,
+    step,
+)
 from bench.memory import BackendMemory, ChildRun, run_phase
 from txn_core import generator, ledger
 from txn_core.loader import COPY_CHUNK_BYTES, load_upload
@@ -75,7 +84,7 @@ class Phase(NamedTuple):
     title: str  # its progress line
     database: str
     table: str
-    function: str  # the function of this module that the phase's child process runs
+    function: str  # "module:function" that the phase's child process runs
 
 
 PHASES = {
@@ -85,7 +94,7 @@ PHASES = {
         "range tags), empty warehouse",
         database="bench_backfill",
         table="transactions",
-        function="dagster_backfill",
+        function="bench.backfill:dagster_backfill",
     ),
     "b": Phase(
         label="the same work without Dagster",
@@ -93,14 +102,14 @@ PHASES = {
         "empty warehouse",
         database="bench_work",
         table="transactions",
-        function="work_alone",
+        function="bench.backfill:work_alone",
     ),
     "c": Phase(
         label="plain COPY of its CSV, reference table",
         title="plain COPY of (b)'s CSV into the reference's table (primary key + 3 indexes)",
         database="bench_copy_ref",
         table="transactions_ref",
-        function="copy_file",
+        function="bench.backfill:copy_file",
     ),
 }
 
@@ -129,19 +138,6 @@ def expected_rows(first_day: dt.date, last_day: dt.date, rows_per_day: int) -> i
 
 
 # --- Phases: each runs in a child process (bench.memory.run_phase) -------------------------
-
-
-class _StageClock(logging.Handler):
-    """Times the loader's stages from its own log lines, without touching the loader."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.marks: dict[str, float] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        for stage in ("Checking", "Checked"):
-            if str(record.msg).startswith(stage):
-                self.marks.setdefault(stage, time.perf_counter())
 
 
 @contextmanager
@@ -362,6 +358,9 @@ def work_alone(
     }
 
 
+# --- The run: server, phases, report -------------------------------------------------------
+
+
 def copy_file(database_url: str, path: str) -> dict[str, Any]:
     """(c): the CSV as it is, COPY ... FROM STDIN in 1 MiB chunks, one transaction."""
     started = time.perf_counter()
@@ -374,14 +373,6 @@ def copy_file(database_url: str, path: str) -> dict[str, Any]:
     return {"rows": rows, "seconds": time.perf_counter() - started, "rows_loaded": rows}
 
 
-# --- The run: server, phases, report -------------------------------------------------------
-
-
-def count_rows(server: LocalPostgres, database: str, table: str) -> int:
-    with psycopg.connect(server.url(database)) as conn:
-        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-
-
 def measure(server: LocalPostgres, key: str, phase: Phase, kwargs: dict) -> dict[str, Any]:
     """Run one phase in its child process, after a checkpoint so no earlier phase's writes
     are paid for here; its rows/s, the child's peak memory and the backend's."""
@@ -389,7 +380,7 @@ def measure(server: LocalPostgres, key: str, phase: Phase, kwargs: dict) -> dict
     say(f"-> ({key}) {phase.title}")
     load_before = os.getloadavg()
     with BackendMemory(server.url("postgres"), phase.database) as backend:
-        child: ChildRun = run_phase(f"bench.backfill:{phase.function}", kwargs)
+        child: ChildRun = run_phase(phase.function, kwargs)
     result = dict(child.result)
     result.update(
         key=key,
@@ -494,10 +485,6 @@ def overhead(phases: dict[str, dict[str, Any]]) -> dict[str, float | None]:
         own = stages["dagster_before_body"] + stages["dagster_after_body"]
         result.update(event_log_seconds=own, event_log_share=own / backfill["seconds"])
     return result
-
-
-def _mib(size: int | None) -> str:
-    return "n/a" if size is None else f"{size / 2**20:,.0f} MiB"
 
 
 def _percent(value: float | None) -> str:

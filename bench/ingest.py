@@ -268,11 +268,14 @@ def say(message: str) -> None:
 
 
 @contextmanager
-def step(title: str) -> Iterator[None]:
+def step(title: str) -> Iterator[dict[str, float]]:
+    """Announces a phase and its duration; the duration is also left in the yielded dict."""
     say(f"-> {title}")
+    timing: dict[str, float] = {}
     started = time.perf_counter()
-    yield
-    say(f"   done in {time.perf_counter() - started:.1f} s")
+    yield timing
+    timing["seconds"] = time.perf_counter() - started
+    say(f"   done in {timing['seconds']:.1f} s")
 
 
 def reference_file(folder: Path, rows: int, seed: float) -> Path:
