@@ -51,6 +51,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DAGSTER_HOME=/opt/dagster/home \
+    DAGSTER_EVENT_BATCH_SIZE=1000 \
     TXN_LANDING=/data/landing
 
 # A fixed, unprivileged user. The landing folder and Dagster's home belong to it, so a

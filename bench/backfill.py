@@ -8,11 +8,13 @@ measures, in one run:
   (a) a single-run backfill of `daily_transactions` over --days days (365 from 2024-01-01) at
       --rows-per-day rows (30,000, scaled by the weekday rhythm), executed by Dagster
       (`materialize` with the range tags, a real local DagsterInstance) into an empty migrated
-      warehouse: generation, ledger, DuckDB check, COPY, one materialization per day;
-  (b) the same work without Dagster, in a second empty warehouse: `generator.write_days` for the
-      same range, `ledger.register_upload`, `loader.load_upload`; its CSV is kept for (c);
-  (c) a plain COPY of that CSV into the reference system's table (uuid primary key and three
-      indexes), streamed in 1 MiB chunks, in a third database.
+      warehouse: month by month, generation and DuckDB check of the next month overlapping the
+      COPY of the current one, one materialization per day;
+  (b) the same work without Dagster, in a second empty warehouse: the asset's body,
+      `generated_days.load_generated_days`, called directly;
+  (c) a plain COPY of the same rows as one CSV (written by `generator.write_days` after (b),
+      untimed) into the reference system's table (uuid primary key and three indexes), streamed
+      in 1 MiB chunks, in a third database.
 
 Dagster's overhead is ((a) - (b)) / (a) in seconds. Each phase runs in a child process
 (bench.memory), so its peak resident memory is its own. The benchmark prints the table and
@@ -49,10 +51,12 @@ from bench.ingest import (
     step,
 )
 from bench.memory import BackendMemory, ChildRun, run_phase
-from txn_core import generator, ledger
-from txn_core.loader import COPY_CHUNK_BYTES, load_upload
+from txn_core import generator
+from txn_core.generated_days import load_generated_days
+from txn_core.loader import COPY_CHUNK_BYTES
 from txn_core.local_postgres import LocalPostgres
 from txn_core.migrate import upgrade
+from txn_core.run_local import DAGSTER_PROCESS_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = PROJECT_ROOT / "var" / "bench"
@@ -98,15 +102,15 @@ PHASES = {
     ),
     "b": Phase(
         label="the same work without Dagster",
-        title="the same work without Dagster: write_days, register_upload, load_upload, "
-        "empty warehouse",
+        title="the same work without Dagster: load_generated_days, empty warehouse",
         database="bench_work",
         table="transactions",
         function="bench.backfill:work_alone",
     ),
     "c": Phase(
         label="plain COPY of its CSV, reference table",
-        title="plain COPY of (b)'s CSV into the reference's table (primary key + 3 indexes)",
+        title="plain COPY of the same rows as one CSV into the reference's table (primary "
+        "key + 3 indexes)",
         database="bench_copy_ref",
         table="transactions_ref",
         function="bench.backfill:copy_file",
@@ -123,11 +127,6 @@ RATIOS = {
     "b/c": ("the same work without Dagster vs plain COPY", ""),
 }
 OVERHEAD_AIM = "< 10%"
-
-
-def upload_id_for(first_day: dt.date, last_day: dt.date, rows_per_day: int) -> str:
-    """The ledger id `daily_transactions` gives a range (the work alone uses the same)."""
-    return f"g{first_day:%Y%m%d}-{last_day:%Y%m%d}-{rows_per_day}"
 
 
 def expected_rows(first_day: dt.date, last_day: dt.date, rows_per_day: int) -> int:
@@ -181,8 +180,8 @@ def _dagster_storage(storage: str, database_url: str | None) -> dict[str, Any]:
 
 
 def _event_stages(records, started_wall: float, finished_wall: float) -> dict[str, Any]:
-    """Where the run's time went, from its event log: the asset's and the loader's own log
-    lines (generation, DuckDB check, COPY) between what Dagster does before and after."""
+    """Where the run's time went, from its event log: the asset's body runs from its first log
+    line to its last ("Month N of N done"); Dagster's own time is before and after it."""
     from dagster import DagsterEventType
 
     marks: dict[str, float] = {}
@@ -193,31 +192,37 @@ def _event_stages(records, started_wall: float, finished_wall: float) -> dict[st
             counts[event.event_type.name] += 1
             if event.event_type == DagsterEventType.RUN_START:
                 marks.setdefault("run_start", record.timestamp)
-            elif event.event_type == DagsterEventType.RUN_SUCCESS:
-                marks.setdefault("run_success", record.timestamp)
             continue
         message = record.user_message or ""
-        for stage, prefix in (
-            ("generating", "Generating"),
-            ("checking", "Checking"),
-            ("checked", "Checked"),
-            ("loaded", "Upload "),
-        ):
-            if message.startswith(prefix):
-                marks.setdefault(stage, record.timestamp)
+        if message.startswith("Generating and loading"):
+            marks.setdefault("body_start", record.timestamp)
+        elif message.startswith("Checked"):
+            marks.setdefault("first_copy", record.timestamp)
+        elif message.startswith("Month "):
+            marks["body_end"] = record.timestamp
     found = {"event_counts": dict(counts), "materializations": counts["ASSET_MATERIALIZATION"]}
-    if not {"run_start", "generating", "checking", "checked", "loaded"} <= marks.keys():
+    if not {"run_start", "body_start", "first_copy", "body_end"} <= marks.keys():
         return {**found, "marks": marks}
     return {
         **found,
-        "dagster_before_body": marks["generating"] - started_wall,
+        "dagster_before_body": marks["body_start"] - started_wall,
         "dagster_before_run_start": marks["run_start"] - started_wall,
-        "generation": marks["checking"] - marks["generating"],
-        "duckdb_check": marks["checked"] - marks["checking"],
-        "postgres_copy_and_commit": marks["loaded"] - marks["checked"],
-        "dagster_after_body": finished_wall - marks["loaded"],
+        "body": marks["body_end"] - marks["body_start"],
+        "before_first_copy": marks["first_copy"] - marks["body_start"],
+        "dagster_after_body": finished_wall - marks["body_end"],
         "marks": {name: value - started_wall for name, value in marks.items()},
     }
+
+
+def _warehouse_counts(database_url: str) -> dict[str, int]:
+    """The ledger's counts over every upload of the phase (one per month)."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT sum(rows_read), sum(rows_loaded), sum(rows_duplicate), sum(rows_rejected), "
+            "count(*) FROM uploads WHERE status = 'succeeded'"
+        ).fetchone()
+    names = ("rows_read", "rows_loaded", "rows_duplicate", "rows_rejected", "uploads")
+    return {name: int(value or 0) for name, value in zip(names, row, strict=True)}
 
 
 def dagster_backfill(
@@ -231,6 +236,8 @@ def dagster_backfill(
 ) -> dict[str, Any]:
     """(a): the range of days as one run of `daily_transactions`, as a UI backfill of a
     single-run asset makes it: the range tags on one run, executed by Dagster in process."""
+    for name, value in DAGSTER_PROCESS_ENV.items():
+        os.environ.setdefault(name, value)  # as the platform's Dagster processes run
     with (
         _stderr_to(Path(dagster_log)),  # Dagster's warnings and console log, as a run writes them
         tempfile.TemporaryDirectory(prefix="bench-dagster-home-") as home,
@@ -263,22 +270,13 @@ def dagster_backfill(
             records = instance.all_logs(result.run_id)
             stages = _event_stages(records, started_wall, finished_wall)
 
-    with psycopg.connect(database_url) as conn:
-        row = ledger.get_upload(
-            conn,
-            upload_id_for(
-                dt.date.fromisoformat(first_day), dt.date.fromisoformat(last_day), rows_per_day
-            ),
-        )
+    counts = _warehouse_counts(database_url)
     return {
-        "rows": row["rows_read"],
+        "rows": counts["rows_read"],
         "seconds": seconds,
         "success": result.success,
         "run_id": result.run_id,
-        "rows_read": row["rows_read"],
-        "rows_loaded": row["rows_loaded"],
-        "rows_duplicate": row["rows_duplicate"],
-        "rows_rejected": row["rows_rejected"],
+        **counts,
         "materializations": stages.pop("materializations"),
         "event_counts": stages.pop("event_counts"),
         "events": len(records),
@@ -297,13 +295,11 @@ def work_alone(
     keep_csv: str,
     loader_log: str,
 ) -> dict[str, Any]:
-    """(b): what the asset's body does, called directly: ledger lookup, write_days into a
-    scratch folder, register the upload, load_upload; then the CSV is kept for (c)."""
+    """(b): the asset's body, `load_generated_days`, called directly; then, untimed, the same
+    range as one CSV for (c)."""
     first, last = dt.date.fromisoformat(first_day), dt.date.fromisoformat(last_day)
-    upload_id = upload_id_for(first, last, rows_per_day)
-    file_name = f"generated-{first}-to-{last}.csv"
     clock = _StageClock()
-    logger = logging.getLogger(f"bench.backfill.{upload_id}")
+    logger = logging.getLogger("bench.backfill.work")
     logger.setLevel(logging.INFO)
     logger.propagate = False
     logger.addHandler(clock)
@@ -312,49 +308,17 @@ def work_alone(
     logger.addHandler(file_handler)
 
     started = time.perf_counter()
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        if ledger.get_upload(conn, upload_id) is not None:
-            raise RuntimeError(f"upload {upload_id} is already in the warehouse")
-    with tempfile.TemporaryDirectory(prefix="txn-generate-") as scratch:
-        generation_started = time.perf_counter()
-        logger.info("Generating %s..%s at %s rows per day...", first, last, f"{rows_per_day:,}")
-        generated = generator.write_days(Path(scratch) / file_name, first, last, rows_per_day)
-        generation_finished = time.perf_counter()
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            ledger.register_upload(
-                conn,
-                upload_id=upload_id,
-                source="generator",
-                file_name=file_name,
-                landing_key=f"generated/{file_name}",
-                size_bytes=generated.path.stat().st_size,
-            )
-        result = load_upload(
-            database_url, upload_id, generated.path, logger=logger, workdir=Path(scratch)
-        )
-        finished = time.perf_counter()
-        size_bytes = generated.path.stat().st_size
-        shutil.move(generated.path, keep_csv)  # untimed: the file for (c)
+    result = load_generated_days(database_url, first, last, rows_per_day, logger=logger)
+    finished = time.perf_counter()
     file_handler.close()
-
-    check_started = clock.marks.get("Checking", generation_finished)
-    check_finished = clock.marks.get("Checked", check_started)
+    generated = generator.write_days(Path(keep_csv), first, last, rows_per_day)
     return {
         "rows": result.rows_read,
         "seconds": finished - started,
         "rows_generated": generated.rows,
-        "rows_read": result.rows_read,
-        "rows_loaded": result.rows_loaded,
-        "rows_duplicate": result.rows_duplicate,
-        "rows_rejected": result.rows_rejected,
-        "csv_bytes": size_bytes,
-        "stages": {
-            "ledger_lookup": generation_started - started,
-            "generation": generation_finished - generation_started,
-            "register_and_start": check_started - generation_finished,
-            "duckdb_check": check_finished - check_started,
-            "postgres_copy_and_commit": finished - check_finished,
-        },
+        **_warehouse_counts(database_url),
+        "csv_bytes": generated.path.stat().st_size,
+        "stages": {"before_first_copy": clock.marks.get("Checked", finished) - started},
     }
 
 
@@ -530,27 +494,23 @@ def render(report: dict[str, Any]) -> str:
         )
     lines += ["", "where the time went:"]
     stages = backfill["stages"]
-    if "generation" in stages:
+    if "body" in stages:
         counts = backfill["event_counts"]
         lines.append(
             f"  (a) Dagster before the asset's body {stages['dagster_before_body']:.1f} s "
             f"({stages['dagster_before_run_start']:.1f} s of it before RUN_START, with "
             f"{counts.get('ASSET_MATERIALIZATION_PLANNED', 0)} ASSET_MATERIALIZATION_PLANNED "
-            f"events), generation {stages['generation']:.1f} s, DuckDB check "
-            f"{stages['duckdb_check']:.1f} s, PostgreSQL COPY + commit "
-            f"{stages['postgres_copy_and_commit']:.1f} s, Dagster after the body "
-            f"{stages['dagster_after_body']:.1f} s ({backfill['materializations']} "
-            f"ASSET_MATERIALIZATION events, step and run end); {backfill['events']} events in "
-            f"all, {backfill['dagster_storage']} storage"
+            f"events); the body {stages['body']:.1f} s ({backfill['uploads']} monthly uploads; "
+            f"the first COPY began after {stages['before_first_copy']:.1f} s of generation and "
+            f"DuckDB check); Dagster after the body {stages['dagster_after_body']:.1f} s "
+            f"({backfill['materializations']} ASSET_MATERIALIZATION events, step and run end); "
+            f"{backfill['events']} events in all, {backfill['dagster_storage']} storage"
         )
     else:
-        lines.append("  (a) the run's event log lacks the loader's lines; see backfill.json")
-    stages = work["stages"]
+        lines.append("  (a) the run's event log lacks the asset's lines; see backfill.json")
     lines.append(
-        f"  (b) generation {stages['generation']:.1f} s, DuckDB check "
-        f"{stages['duckdb_check']:.1f} s, PostgreSQL COPY + commit "
-        f"{stages['postgres_copy_and_commit']:.1f} s, ledger "
-        f"{stages['ledger_lookup'] + stages['register_and_start']:.1f} s"
+        f"  (b) {work['uploads']} monthly uploads; the first COPY began after "
+        f"{work['stages']['before_first_copy']:.1f} s"
     )
     load = report["load_average"]
     lines += [
@@ -594,9 +554,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--dagster-storage",
         choices=("sqlite", "postgres"),
-        default="sqlite",
-        help="where the Dagster instance keeps runs and events: a temporary local instance "
-        "(sqlite, default) or a database on the benchmark's server, as dagster.yaml does",
+        default="postgres",
+        help="where the Dagster instance keeps runs and events: a database on the benchmark's "
+        "server, as dagster.yaml has it for the platform (postgres, default), or a temporary "
+        "local SQLite instance (sqlite)",
     )
     parser.add_argument(
         "--dir",

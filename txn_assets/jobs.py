@@ -3,13 +3,12 @@
 from dagster import define_asset_job, in_process_executor, job
 
 from txn_assets.assets.generation import generate_bulk_file
-from txn_assets.partitions import daily_partitions, upload_partitions
 
-# One process per run: each job is a single step, and a subprocess per step would add seconds.
+# Partitions come from the selected assets. One process per run: each job is a single step,
+# and a subprocess per step would add seconds.
 ingest_upload_job = define_asset_job(
     "ingest_upload",
     selection=["raw_uploads"],
-    partitions_def=upload_partitions,
     executor_def=in_process_executor,
     tags={"txn/pipeline": "ingestion"},
     description="Loads one landed file (one `uploads` partition) into the warehouse.",
@@ -18,7 +17,6 @@ ingest_upload_job = define_asset_job(
 generate_days_job = define_asset_job(
     "generate_days",
     selection=["daily_transactions"],
-    partitions_def=daily_partitions,
     executor_def=in_process_executor,
     tags={"txn/pipeline": "ingestion"},
     description="Generates and loads simulated transactions for days of `daily_transactions`.",

@@ -78,6 +78,21 @@ def spend_trend(
     )
 
 
+def spend_trend_json(
+    conn: psycopg.Connection,
+    user_id: int,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+) -> str:
+    """The same days as `spend_trend`, as a JSON array of objects built by PostgreSQL ("[]"
+    when there are none): what the API sends as it is."""
+    row = conn.execute(
+        load_sql("api/spend_trend_json"),
+        {"user_id": user_id, "start_date": start_date, "end_date": end_date},
+    ).fetchone()
+    return row[0]
+
+
 def user_has_trend(conn: psycopg.Connection, user_id: int) -> bool:
     row = conn.execute(load_sql("api/user_has_trend"), {"user_id": user_id}).fetchone()
     return bool(row and row[0])

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from pydantic import TypeAdapter
 
 from tests.api.analytics_fixtures import (
     UTC,
@@ -14,6 +15,7 @@ from tests.api.analytics_fixtures import (
     insert_trend,
     risk_profile,
 )
+from txn_api.schemas import SpendTrendPoint
 from txn_core.analytics_queries import risk_assessment
 
 REFERENCE_RISK_METRICS = {
@@ -146,6 +148,10 @@ def test_spend_trend_is_every_day_in_date_order_with_the_reference_fields(client
         {"spend_date": "2024-03-03", "daily_total": 0.0, "rolling_7d_avg": 10.17},
         {"spend_date": "2024-03-04", "daily_total": 40.0, "rolling_7d_avg": 17.63},
     ]
+    # Built by PostgreSQL, and still exactly what the documented response model describes.
+    TypeAdapter(list[SpendTrendPoint]).validate_json(response.content, strict=True)
+    assert all(isinstance(day["daily_total"], float) for day in response.json())
+    assert response.headers["content-type"] == "application/json"
 
 
 def test_spend_trend_dates_narrow_the_range_inclusively(client, trend):

@@ -95,6 +95,10 @@ def test_analytics_benchmark_reports_every_phase(bench_dir, capsys):
             )
             assert run["p50_ms"] > 0 and run["p99_ms"] >= run["p50_ms"] and run["rps"] > 0
         assert result["speedup_rps"] > 0
+        # The reference's query alone, for the same users, beside our API.
+        alone = result["reference_sql"]
+        assert alone["errors"] == 0 and alone["requests"] == result["reference"]["requests"]
+        assert alone["rps"] > 0 and result["speedup_vs_sql"]["rps"] > 0
 
     # Our answers are the reference queries' for every checked user and endpoint.
     answers = phases["answers"]

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from txn_core.run_local import DAGSTER_PROCESS_ENV
+
 ROOT = Path(__file__).parents[2]
 PACKAGES = ("txn_core", "txn_assets", "txn_api")
 
@@ -133,6 +135,9 @@ def test_final_stage_has_the_dagster_home_and_a_default_command(dockerfile):
     final = stages[-1]
     env = " ".join(e.value for e in final.all("ENV"))
     assert "DAGSTER_HOME=/opt/dagster/home" in env
+    # The image's Dagster processes batch event writes as `make run`'s do.
+    for name, value in DAGSTER_PROCESS_ENV.items():
+        assert f"{name}={value}" in env
     copies = " ".join(c.value for c in final.all("COPY"))
     assert "dagster.yaml /opt/dagster/home/dagster.yaml" in copies
     assert "docker/ /app/docker/" in copies, "docker/workspace.yaml is in the image"

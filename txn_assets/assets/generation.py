@@ -20,7 +20,7 @@ from txn_assets.assets.ingestion import load_metadata
 from txn_assets.partitions import daily_partitions
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_core import generator, ledger
-from txn_core.loader import LoadResult, load_upload
+from txn_core.generated_days import load_generated_days
 from txn_core.settings import get_settings
 
 STREAM_CHUNK_BYTES = 1024 * 1024
@@ -42,7 +42,8 @@ class DailyGenerationConfig(Config):
         "Transactions per UTC day. Materialising a range of days generates their simulated "
         "transactions (deterministic per day: the same ids on every run, so a re-run adds "
         "nothing) and loads them with the same loader as uploads, in one run for the whole "
-        "range. A daily schedule does yesterday; backfills fill history. Uploads that touch a "
+        "range, one upload per month: a failed run keeps the months it finished. A daily "
+        "schedule does yesterday; backfills fill history. Uploads that touch a "
         "day also mark it updated here, so downstream assets refresh exactly those days."
     ),
     tags={"txn/pipeline": "ingestion"},
@@ -55,31 +56,14 @@ def daily_transactions(
     window = context.partition_time_window
     first_day = window.start.date()
     last_day = window.end.date() - dt.timedelta(days=1)
-    upload_id = f"g{first_day:%Y%m%d}-{last_day:%Y%m%d}-{config.rows_per_day}"
-    file_name = f"generated-{first_day}-to-{last_day}.csv"
-
-    with warehouse.connect() as conn:
-        existing = ledger.get_upload(conn, upload_id)
-    if existing and existing["status"] == "succeeded":
-        context.log.info(f"Days {first_day}..{last_day} were already generated and loaded.")
-        return MaterializeResult(metadata=load_metadata(LoadResult.from_ledger(existing)))
-
-    with tempfile.TemporaryDirectory(prefix="txn-generate-") as scratch:
-        context.log.info(
-            f"Generating {first_day}..{last_day} at {config.rows_per_day:,} rows per day..."
-        )
-        generated = generator.write_days(
-            Path(scratch) / file_name, first_day, last_day, config.rows_per_day
-        )
-        with warehouse.connect() as conn:
-            ledger.register_upload(
-                conn, upload_id=upload_id, source="generator", file_name=file_name,
-                landing_key=f"generated/{file_name}", size_bytes=generated.path.stat().st_size,
-            )
-        result = load_upload(
-            warehouse.database_url, upload_id, generated.path,
-            run_id=context.run_id, logger=context.log, workdir=Path(scratch),
-        )
+    context.log.info(
+        f"Generating and loading {first_day}..{last_day} at {config.rows_per_day:,} rows per "
+        "day, month by month..."
+    )
+    result = load_generated_days(
+        warehouse.database_url, first_day, last_day, config.rows_per_day,
+        run_id=context.run.run_id, logger=context.log,
+    )
     return MaterializeResult(metadata=load_metadata(result))
 
 

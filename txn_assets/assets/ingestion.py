@@ -85,7 +85,7 @@ def raw_uploads(
         try:
             result = load_upload(
                 warehouse.database_url, upload_id, path,
-                run_id=context.run_id, logger=context.log, workdir=Path(scratch),
+                run_id=context.run.run_id, logger=context.log, workdir=Path(scratch),
             )
         except FileRejected as exc:
             raise Failure(
