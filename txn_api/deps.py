@@ -1,16 +1,20 @@
 """What routes get injected: the settings, a warehouse connection, the landing zone and the
-API key check. The settings come from the app itself, so tests build an app with their own."""
+API key check. The settings come from the app itself, so tests build an app with their own.
+
+Dependencies that never wait are `async def`: FastAPI runs those on the event loop, where a
+plain `def` would cost each request a hop through the thread pool.
+"""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 import psycopg
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from txn_core.landing import LandingZone, landing_zone_from_url
 from txn_core.settings import Settings
@@ -20,7 +24,7 @@ POOL_MAX_CONNECTIONS = 10
 API_KEY_HEADER = "X-API-Key"
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -40,9 +44,10 @@ def warehouse_unavailable(exc: psycopg.Error) -> HTTPException:
     )
 
 
-def warehouse_pool(request: Request, settings: SettingsDep) -> ConnectionPool:
+async def warehouse_pool(request: Request, settings: SettingsDep) -> ConnectionPool:
     """The app's connection pool, opened on first use: opening a connection per request costs
-    more than the primary-key lookups the read endpoints make."""
+    more than the primary-key lookups the read endpoints make. Opening does not wait for the
+    connections (they are made in the background), so the event loop never blocks here."""
     pool = getattr(request.app.state, "pool", None)
     if pool is None:
         pool = request.app.state.pool = ConnectionPool(
@@ -69,6 +74,31 @@ def get_connection(
 ConnectionDep = Annotated[psycopg.Connection, Depends(get_connection)]
 
 
+def read_pool(settings: Settings) -> AsyncConnectionPool:
+    """The pool the read endpoints await their connections from (opened and closed by the
+    app's lifespan, see txn_api.main): reads run on the event loop, with no thread each."""
+    return AsyncConnectionPool(
+        settings.warehouse_url,
+        min_size=1,
+        max_size=POOL_MAX_CONNECTIONS,
+        kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        open=False,
+        name="warehouse-reads",
+    )
+
+
+async def get_read_connection(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
+    pool: AsyncConnectionPool = request.app.state.read_pool
+    try:
+        async with pool.connection(timeout=CONNECT_TIMEOUT_SECONDS) as conn:
+            yield conn
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        raise warehouse_unavailable(exc) from exc
+
+
+ReadConnectionDep = Annotated[psycopg.AsyncConnection, Depends(get_read_connection)]
+
+
 def get_landing_zone(request: Request, settings: SettingsDep) -> LandingZone:
     # Built on first use, not at import: an S3 zone needs credentials only when used.
     zone = getattr(request.app.state, "landing_zone", None)
@@ -86,7 +116,7 @@ api_key_header = APIKeyHeader(
 )
 
 
-def require_api_key(
+async def require_api_key(
     settings: SettingsDep, given: Annotated[str | None, Security(api_key_header)]
 ) -> None:
     """Writing endpoints need the key when one is configured (an empty TXN_API_KEY means none)."""

@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from txn_api.deps import read_pool
 from txn_api.routes import analytics, dashboards, health, summary, uploads
 from txn_core.settings import Settings, get_settings
 
@@ -47,16 +48,23 @@ def _version() -> str:
 
 
 @asynccontextmanager
-async def _close_pool_on_shutdown(app: FastAPI) -> AsyncIterator[None]:
-    yield
-    if pool := getattr(app.state, "pool", None):
-        pool.close()
+async def _warehouse_pools(app: FastAPI) -> AsyncIterator[None]:
+    """The read endpoints' pool lives as long as the app; opening it does not wait for the
+    warehouse, so the service starts (and says so on /health) while the database is down."""
+    app.state.read_pool = read_pool(app.state.settings)
+    await app.state.read_pool.open(wait=False)
+    try:
+        yield
+    finally:
+        await app.state.read_pool.close()
+        if pool := getattr(app.state, "pool", None):  # the writers' pool, opened on first use
+            pool.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app, serving `settings` (by default, the environment's)."""
     app = FastAPI(
-        lifespan=_close_pool_on_shutdown,
+        lifespan=_warehouse_pools,
         title="Transaction analytics API",
         description=DESCRIPTION,
         version=_version(),

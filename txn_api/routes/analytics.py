@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
 
-from txn_api.deps import ConnectionDep
+from txn_api.deps import ReadConnectionDep
 from txn_api.routes.summary import EndDate, StartDate, UserId, check_date_range, describe_range
 from txn_api.schemas import (
     RiskMetrics,
@@ -51,8 +51,8 @@ def risk_metrics(profile: dict[str, Any]) -> RiskMetrics:
         status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
     },
 )
-def get_risk_profile(user_id: UserId, conn: ConnectionDep) -> RiskProfile:
-    profile = analytics_queries.risk_profile(conn, user_id)
+async def get_risk_profile(user_id: UserId, conn: ReadConnectionDep) -> RiskProfile:
+    profile = await analytics_queries.risk_profile(conn, user_id)
     if profile is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no risk profile for user {user_id}")
     return RiskProfile(
@@ -81,16 +81,16 @@ def get_risk_profile(user_id: UserId, conn: ConnectionDep) -> RiskProfile:
         status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
     },
 )
-def get_spend_trend(
+async def get_spend_trend(
     user_id: UserId,
-    conn: ConnectionDep,
+    conn: ReadConnectionDep,
     start_date: StartDate = None,
     end_date: EndDate = None,
 ) -> Response:
     check_date_range(start_date, end_date)
-    days = analytics_queries.spend_trend_json(conn, user_id, start_date, end_date)
+    days = await analytics_queries.spend_trend_json(conn, user_id, start_date, end_date)
     if days == "[]":
-        if analytics_queries.user_has_trend(conn, user_id):
+        if await analytics_queries.user_has_trend(conn, user_id):
             detail = f"user {user_id} has no trend days {describe_range(start_date, end_date)}"
         else:
             detail = f"no spend trend for user {user_id}"

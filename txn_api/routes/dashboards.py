@@ -22,8 +22,9 @@ import plotly.graph_objects as go
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
-from txn_api.deps import ConnectionDep
+from txn_api.deps import ReadConnectionDep
 from txn_api.routes.analytics import risk_metrics
 from txn_api.routes.summary import UserId
 from txn_api.schemas import error_response, validation_response
@@ -227,18 +228,23 @@ def plotly_js() -> FileResponse:
         status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
     },
 )
-def overview_dashboard(
+async def overview_dashboard(
     request: Request,
-    conn: ConnectionDep,
+    conn: ReadConnectionDep,
     days: Annotated[
         int,
         Query(ge=1, le=3660, description="Days of platform volume shown, up to the latest."),
     ] = 90,
 ) -> HTMLResponse:
-    totals = analytics_queries.platform_totals(conn)
-    spenders = analytics_queries.top_spenders(conn, TOP_SPENDERS)
-    bins = analytics_queries.volatility_histogram(conn, VOLATILITY_BINS)
-    volume = analytics_queries.platform_daily_volume(conn, days)
+    totals = await analytics_queries.platform_totals(conn)
+    spenders = await analytics_queries.top_spenders(conn, TOP_SPENDERS)
+    bins = await analytics_queries.volatility_histogram(conn, VOLATILITY_BINS)
+    volume = await analytics_queries.platform_daily_volume(conn, days)
+    # Building the figures and the page is CPU work: a worker thread keeps the loop free.
+    return await run_in_threadpool(_overview_page, request, totals, spenders, bins, volume, days)
+
+
+def _overview_page(request, totals, spenders, bins, volume, days: int) -> HTMLResponse:
     figures = {}
     if spenders:
         figures["top-spenders"] = top_spenders_figure(spenders)
@@ -275,9 +281,15 @@ def overview_dashboard(
         status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
     },
 )
-def user_dashboard(request: Request, user_id: UserId, conn: ConnectionDep) -> HTMLResponse:
-    trend = analytics_queries.spend_trend(conn, user_id)
-    profile = analytics_queries.risk_profile(conn, user_id)
+async def user_dashboard(
+    request: Request, user_id: UserId, conn: ReadConnectionDep
+) -> HTMLResponse:
+    trend = await analytics_queries.spend_trend(conn, user_id)
+    profile = await analytics_queries.risk_profile(conn, user_id)
+    return await run_in_threadpool(_user_page, request, user_id, trend, profile)
+
+
+def _user_page(request, user_id: int, trend, profile) -> HTMLResponse:
     if not trend and profile is None:
         return TEMPLATES.TemplateResponse(
             request,

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
-from txn_api.deps import ConnectionDep
+from txn_api.deps import ReadConnectionDep
 from txn_api.schemas import UserSummary, error_response, validation_response
 from txn_core import analytics_queries
 
@@ -70,16 +70,16 @@ def describe_range(start_date: dt.date | None, end_date: dt.date | None) -> str:
         status.HTTP_503_SERVICE_UNAVAILABLE: error_response("The warehouse does not answer."),
     },
 )
-def get_user_summary(
+async def get_user_summary(
     user_id: UserId,
-    conn: ConnectionDep,
+    conn: ReadConnectionDep,
     start_date: StartDate = None,
     end_date: EndDate = None,
 ) -> UserSummary:
     check_date_range(start_date, end_date)
-    row = analytics_queries.user_summary(conn, user_id, start_date, end_date)
+    row = await analytics_queries.user_summary(conn, user_id, start_date, end_date)
     if row is None:
-        if analytics_queries.user_has_spend(conn, user_id):
+        if await analytics_queries.user_has_spend(conn, user_id):
             detail = f"user {user_id} has no transactions {describe_range(start_date, end_date)}"
         else:
             detail = f"no transactions for user {user_id}"
