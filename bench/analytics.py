@@ -67,6 +67,7 @@ TABLES = ("user_daily_spend", "user_spend_trend", "user_risk_profile")
 # Per table, sums that a reader can compare by eye; the row hash catches everything else.
 FINGERPRINT_SUMS = {
     "user_daily_spend": ("tx_count", "total_amount", "sum_squares", "max_amount"),
+    "user_monthly_spend": ("tx_count", "total_amount", "min_amount", "max_amount"),
     "user_spend_trend": ("daily_total", "rolling_7d_avg"),
     "user_risk_profile": (
         "tx_count",
@@ -214,7 +215,7 @@ def fingerprints(url: str) -> dict[str, dict[str, str]]:
     same rows give the same sum in any order; a single changed value changes it)."""
     result = {}
     with psycopg.connect(url, autocommit=True) as conn:
-        for table in TABLES:
+        for table in FINGERPRINT_SUMS:
             sums = ", ".join(f"sum({column})::text" for column in FINGERPRINT_SUMS[table])
             row = conn.execute(
                 f"SELECT count(*)::text, sum(hashtextextended(t::text, 0)::numeric)::text, {sums} "

@@ -46,12 +46,14 @@ def _run_script(cur: psycopg.Cursor, name: str, params: dict | None = None) -> i
 
 
 def rebuild_daily_spend(conn: psycopg.Connection, days: list[dt.date]) -> RefreshStats:
-    """Replaces the given days of user_daily_spend, whole, from `transactions`."""
+    """Replaces the given days of user_daily_spend, whole, from `transactions`, and their
+    months of user_monthly_spend, in one transaction."""
     started = time.monotonic()
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(load_sql("analytics/delete_daily_spend"), {"days": days})
         cur.execute(load_sql("analytics/insert_daily_spend"), {"days": days})
         written = cur.rowcount
+        _run_script(cur, "analytics/rebuild_monthly_spend", {"days": days})
         users = cur.execute(
             "SELECT count(DISTINCT user_id) FROM user_daily_spend WHERE spend_date = ANY(%s)",
             [days],
@@ -117,6 +119,10 @@ def top_spenders(conn: psycopg.Connection, limit: int = 10) -> list[tuple]:
 
 def unreconciled_days(conn: psycopg.Connection, days: list[dt.date]) -> list[tuple]:
     return conn.execute(load_sql("analytics/reconcile_days"), {"days": days}).fetchall()
+
+
+def unreconciled_months(conn: psycopg.Connection, days: list[dt.date]) -> list[tuple]:
+    return conn.execute(load_sql("analytics/reconcile_months"), {"days": days}).fetchall()
 
 
 def trend_gaps(conn: psycopg.Connection) -> list[tuple]:

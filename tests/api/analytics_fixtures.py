@@ -11,6 +11,8 @@ from typing import Any
 
 import psycopg
 
+from txn_core.analytics import _statements
+
 UTC = dt.UTC
 TWO_PLACES = Decimal("0.01")
 
@@ -60,7 +62,13 @@ def daily_spend(
 
 
 def insert_daily_spend(url: str, rows: Iterable[dict[str, Any]]) -> None:
+    """The rows, and their months of user_monthly_spend merged again, as a refresh leaves them."""
+    rows = list(rows)
     _insert(url, "user_daily_spend", DAILY_SPEND_COLUMNS, rows)
+    days = sorted({row["spend_date"] for row in rows})
+    with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
+        for statement in _statements("analytics/rebuild_monthly_spend"):
+            cur.execute(statement, {"days": days})
 
 
 def trend_rows(user_id: int, totals: dict[dt.date, str | Decimal]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ reference's field names, inclusive range edges and its 400/404/422 answers."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -136,8 +137,9 @@ def test_malformed_parameters_are_422_naming_the_parameter(client, path, params,
     assert [issue["loc"] for issue in response.json()["detail"]] == [where]
 
 
-def test_the_summary_is_one_range_scan_of_the_primary_key(warehouse_url, spend):
-    """The plan never touches `transactions`, and reads user_daily_spend by its key range."""
+def test_the_summary_reads_both_tables_by_their_keys_and_never_transactions(warehouse_url, spend):
+    """Whole months from user_monthly_spend, the cut months' days from user_daily_spend, each
+    by its primary key's range; `transactions` is never read."""
     params = {"user_id": USER, "start_date": dt.date(2024, 3, 2), "end_date": None}
     with psycopg.connect(warehouse_url) as conn:
         conn.execute("SET enable_seqscan = off")  # a five-row table would rather scan
@@ -146,9 +148,55 @@ def test_the_summary_is_one_range_scan_of_the_primary_key(warehouse_url, spend):
             for row in conn.execute(f"EXPLAIN {load_sql('api/user_summary')}", params).fetchall()
         )
 
-    assert "user_daily_spend_pkey" in plan
+    assert "user_daily_spend_pkey" in plan and "user_monthly_spend_pkey" in plan
     assert "Index Cond" in plan and "spend_date >=" in plan
-    assert "transactions" not in plan
+    assert " transactions" not in plan
+
+
+LONG_USER = 9
+LONG_HISTORY = [dt.date(2023, 11, 20) + dt.timedelta(days=i) for i in range(0, 480, 3)]
+
+
+@pytest.fixture
+def long_history(warehouse_url):
+    """User 9 every third day for about 16 months, with amounts that differ day by day."""
+    rows = [
+        daily_spend(LONG_USER, day, [f"{(i * 37) % 500 + 1}.{i % 100:02d}", f"{i % 7}.50"])
+        for i, day in enumerate(LONG_HISTORY)
+    ]
+    insert_daily_spend(warehouse_url, rows)
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2024-01-01", "2024-12-31"),  # whole months only
+        ("2024-01-15", "2024-03-10"),  # two cut months and a whole one
+        ("2024-02-03", "2024-02-20"),  # inside one month
+        ("2023-12-31", "2024-01-01"),  # across a year end, no whole month
+        ("2024-02-29", "2024-03-31"),  # a leap day, then a whole month ending the range
+        (None, "2024-06-30"),
+        ("2024-06-02", None),
+        (None, None),
+    ],
+)
+def test_long_ranges_merge_whole_months_and_cut_days_exactly(
+    client, long_history, start, end
+):
+    lo = dt.date.fromisoformat(start) if start else dt.date.min
+    hi = dt.date.fromisoformat(end) if end else dt.date.max
+    inside = [row for row in long_history if lo <= row["spend_date"] <= hi]
+    params = {name: value for name, value in (("start_date", start), ("end_date", end)) if value}
+
+    body = client.get(f"/summary/{LONG_USER}", params=params).json()
+
+    count = sum(row["tx_count"] for row in inside)
+    total = sum(row["total_amount"] for row in inside)
+    assert body["transaction_count"] == count
+    assert Decimal(str(body["total_amount"])) == total
+    assert Decimal(str(body["max_transaction"])) == max(row["max_amount"] for row in inside)
+    assert Decimal(str(body["min_transaction"])) == min(row["min_amount"] for row in inside)
 
 
 def test_openapi_documents_the_summary_with_its_errors(client):

@@ -95,7 +95,7 @@ def test_risk_profile_numbers(tmp_path, load, conn):
 
 
 def test_incremental_refresh_equals_a_full_rebuild(tmp_path, load, warehouse_url, conn):
-    days = [f"2024-02-{day:02d}" for day in range(1, 6)]
+    days = ["2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02", "2024-02-03"]  # two months
     for index, day in enumerate(days):
         load(write_csv(tmp_path / f"{day}.csv", [
             HEADER,
@@ -112,7 +112,7 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path, load, warehouse_url
     load(write_csv(tmp_path / "late.csv", [HEADER, tx(2, "2024-02-02 05:00:00", "999.99")]))
     refresh_days(conn, ["2024-02-02"])
 
-    tables = ["user_daily_spend", "user_spend_trend", "user_risk_profile"]
+    tables = ["user_daily_spend", "user_monthly_spend", "user_spend_trend", "user_risk_profile"]
     incremental = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
     for table in tables:
         conn.execute(f"TRUNCATE {table}")
@@ -123,6 +123,7 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path, load, warehouse_url
     assert incremental == full
     # users 1-5 span all 5 days; user 6 joins on day 2 (4 rows), ..., user 9 on day 5 (1 row)
     assert len(full["user_spend_trend"]) == 5 * 5 + 4 + 3 + 2 + 1
+    assert len(full["user_monthly_spend"]) == 6 + 9  # January: users 1-6; February: 1-9
 
 
 def test_a_duplicate_upload_changes_no_number(tmp_path, load, conn):
