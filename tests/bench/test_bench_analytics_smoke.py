@@ -84,7 +84,7 @@ def test_analytics_benchmark_reports_every_phase(bench_dir, capsys):
 
     # Every endpoint on both sides, every request answered.
     api = phases["api"]
-    assert api["workers"] == 2 and api["clients"] == 4
+    assert api["workers"] == 1 and api["clients"] == 4
     assert set(api["endpoints"]) == set(analytics.ENDPOINTS)
     for endpoint, result in api["endpoints"].items():
         for side in ("ours", "reference"):

@@ -1,7 +1,8 @@
-"""A user's transaction summary over a range of days, from the per-day spend table.
+"""A user's transaction summary over a range of days, from the per-month and per-day spend
+tables.
 
-The figures are exact: user_daily_spend keeps each day's count, total, minimum and maximum,
-which merge across days without loss, so no request reads `transactions`.
+The figures are exact: user_monthly_spend and user_daily_spend keep count, total, minimum and
+maximum, which merge without loss, so no request reads `transactions`.
 """
 
 from __future__ import annotations
