@@ -14,4 +14,7 @@ SELECT d.user_id, m.month, sum(d.tx_count), sum(d.total_amount), min(d.min_amoun
 FROM months AS m
 JOIN user_daily_spend AS d
   ON d.spend_date >= m.month AND d.spend_date < (m.month + interval '1 month')::date
-GROUP BY d.user_id, m.month;
+GROUP BY d.user_id, m.month
+-- A user's months side by side on disk: a summary over years then reads a few pages, not one
+-- page per month (a full rebuild writes every month; an append adds a month at the end).
+ORDER BY d.user_id, m.month;

@@ -32,7 +32,8 @@ def upgrade() -> None:
         SELECT user_id, date_trunc('month', spend_date)::date, sum(tx_count),
                sum(total_amount), min(min_amount), max(max_amount)
         FROM user_daily_spend
-        GROUP BY 1, 2;
+        GROUP BY 1, 2
+        ORDER BY 1, 2;
         """
     )
 
