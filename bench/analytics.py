@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import math
 import os
 import platform
@@ -49,7 +48,7 @@ import httpx
 import psycopg
 
 from bench import reference_queries
-from bench.ingest import MAIN_SEED, fresh_server, reference_file, say, step
+from bench.ingest import MAIN_SEED, fresh_server, publish, reference_file, say, step
 from bench.ingest import free_port as _free_port
 from txn_core import analytics, analytics_queries, ledger
 from txn_core.generator import WEEKDAY_PERCENT, rows_for_day, write_days
@@ -1114,11 +1113,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "files": {"main": str(main_csv)},
         "phases": phases,
     }
-    output = folder / "analytics.json"
-    output.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    say("")
-    say(render(report))
-    say(f"\nresults: {output}")
+    publish(report, folder / "analytics.json", render)
     return report
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import os
 import platform
@@ -41,19 +40,20 @@ from typing import Any, NamedTuple
 import psycopg
 
 from bench.ingest import (
+    REFERENCE_TABLE,
     _mib,
     _StageClock,
     admin,
     count_rows,
     free_port,
     fresh_server,
+    publish,
     say,
     step,
 )
 from bench.memory import BackendMemory, ChildRun, run_phase
 from txn_core import generator
 from txn_core.generated_days import load_generated_days
-from txn_core.loader import COPY_CHUNK_BYTES
 from txn_core.local_postgres import LocalPostgres
 from txn_core.migrate import upgrade
 from txn_core.run_local import DAGSTER_PROCESS_ENV
@@ -62,26 +62,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = PROJECT_ROOT / "var" / "bench"
 SERVER_FOLDER = "backfill-pg"  # not ingest's "pg": the two benchmarks may run side by side
 FIRST_DAY = dt.date(2024, 1, 1)
-
-# The reference system's table, as its stress test loaded into it.
-REFERENCE_TABLE = """
-CREATE TABLE transactions_ref (
-    transaction_id     uuid PRIMARY KEY,
-    user_id            integer,
-    product_id         integer,
-    "timestamp"        timestamp,
-    transaction_amount numeric(10, 2)
-);
-CREATE INDEX transactions_ref_user_time_idx ON transactions_ref (user_id, "timestamp");
-CREATE INDEX transactions_ref_time_idx ON transactions_ref ("timestamp");
-CREATE INDEX transactions_ref_user_idx ON transactions_ref (user_id);
-"""
-
-COPY_REFERENCE_CSV = (
-    'COPY transactions_ref (transaction_id, user_id, product_id, "timestamp", '
-    "transaction_amount) FROM STDIN (FORMAT csv, HEADER true)"
-)
-
 
 class Phase(NamedTuple):
     label: str  # its row in the table
@@ -112,8 +92,8 @@ PHASES = {
         title="plain COPY of the same rows as one CSV into the reference's table (primary "
         "key + 3 indexes)",
         database="bench_copy_ref",
-        table="transactions_ref",
-        function="bench.backfill:copy_file",
+        table="transactions",
+        function="bench.ingest:copy_file",
     ),
 }
 
@@ -323,18 +303,6 @@ def work_alone(
 
 
 # --- The run: server, phases, report -------------------------------------------------------
-
-
-def copy_file(database_url: str, path: str) -> dict[str, Any]:
-    """(c): the CSV as it is, COPY ... FROM STDIN in 1 MiB chunks, one transaction."""
-    started = time.perf_counter()
-    with psycopg.connect(database_url) as conn, conn.cursor() as cur:
-        with open(path, "rb") as source, cur.copy(COPY_REFERENCE_CSV) as copy:
-            while chunk := source.read(COPY_CHUNK_BYTES):
-                copy.write(chunk)
-        rows = cur.rowcount
-        conn.commit()
-    return {"rows": rows, "seconds": time.perf_counter() - started, "rows_loaded": rows}
 
 
 def measure(server: LocalPostgres, key: str, phase: Phase, kwargs: dict) -> dict[str, Any]:
@@ -637,11 +605,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "ratios": ratios(phases),
         "dagster_overhead": overhead(phases),
     }
-    output = folder / "backfill.json"
-    output.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    say("")
-    say(render(report))
-    say(f"\nresults: {output}")
+    publish(report, folder / "backfill.json", render)
     return report
 
 

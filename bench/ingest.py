@@ -30,7 +30,7 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -387,6 +387,14 @@ def ratios(phases: dict[str, dict[str, Any]]) -> dict[str, float | None]:
     return result
 
 
+def publish(report: dict[str, Any], output: Path, render: Callable[[dict], str]) -> None:
+    """Write a benchmark's report as JSON to `output` and print its table."""
+    output.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    say("")
+    say(render(report))
+    say(f"\nresults: {output}")
+
+
 def _mib(size: int | None) -> str:
     return "n/a" if size is None else f"{size / 2**20:,.0f} MiB"
 
@@ -512,11 +520,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "phases": phases,
         "ratios": ratios(phases),
     }
-    output = folder / "ingest.json"
-    output.write_text(json.dumps(report, indent=2) + "\n")
-    say("")
-    say(render(report))
-    say(f"\nresults: {output}")
+    publish(report, folder / "ingest.json", render)
     return report
 
 

@@ -38,6 +38,16 @@ def connect_warehouse(settings: Settings) -> psycopg.Connection:
     )
 
 
+def _pool_options(settings: Settings) -> dict:
+    """What both pools share: the warehouse, their size and their connections' settings."""
+    return {
+        "conninfo": settings.warehouse_url,
+        "min_size": 1,
+        "max_size": POOL_MAX_CONNECTIONS,
+        "kwargs": {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    }
+
+
 def warehouse_unavailable(exc: psycopg.Error) -> HTTPException:
     return HTTPException(
         status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"the warehouse is unavailable: {exc}"
@@ -51,12 +61,7 @@ async def warehouse_pool(request: Request, settings: SettingsDep) -> ConnectionP
     pool = getattr(request.app.state, "pool", None)
     if pool is None:
         pool = request.app.state.pool = ConnectionPool(
-            settings.warehouse_url,
-            min_size=1,
-            max_size=POOL_MAX_CONNECTIONS,
-            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
-            open=True,
-            name="warehouse",
+            **_pool_options(settings), open=True, name="warehouse"
         )
     return pool
 
@@ -77,14 +82,7 @@ ConnectionDep = Annotated[psycopg.Connection, Depends(get_connection)]
 def read_pool(settings: Settings) -> AsyncConnectionPool:
     """The pool the read endpoints await their connections from (opened and closed by the
     app's lifespan, see txn_api.main): reads run on the event loop, with no thread each."""
-    return AsyncConnectionPool(
-        settings.warehouse_url,
-        min_size=1,
-        max_size=POOL_MAX_CONNECTIONS,
-        kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
-        open=False,
-        name="warehouse-reads",
-    )
+    return AsyncConnectionPool(**_pool_options(settings), open=False, name="warehouse-reads")
 
 
 async def get_read_connection(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:

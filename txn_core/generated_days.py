@@ -93,8 +93,11 @@ def load_generated_days(
     with ThreadPoolExecutor(WORKERS, thread_name_prefix="generated-days") as pool:
         futures = [pool.submit(load, batch) for batch in batches]
         try:
-            results = _in_order(futures, relay, logger)
-            for done, (batch, result) in enumerate(zip(batches, results, strict=True), start=1):
+            results: list[LoadResult] = []
+            for done, (batch, result) in enumerate(
+                zip(batches, _in_order(futures, relay, logger), strict=True), start=1
+            ):
+                results.append(result)
                 logger.info(
                     "Month %d of %d (%s..%s) done: %s rows loaded, %s already there.",
                     done, len(batches), batch.first_day, batch.last_day,
@@ -106,7 +109,6 @@ def load_generated_days(
             raise
         finally:
             _drain(relay, logger)
-    results = [future.result() for future in futures]
     return _combined(batches, results, time.monotonic() - started)
 
 
