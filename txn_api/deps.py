@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import psycopg
@@ -16,11 +17,12 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
+from txn_api.lookups import ReadLookups
 from txn_core.landing import LandingZone, landing_zone_from_url
 from txn_core.settings import Settings
 
-CONNECT_TIMEOUT_SECONDS = 5
 POOL_MAX_CONNECTIONS = 10
+CONNECT_TIMEOUT_SECONDS = 5
 API_KEY_HEADER = "X-API-Key"
 
 
@@ -44,6 +46,7 @@ def _pool_options(settings: Settings) -> dict:
         "conninfo": settings.warehouse_url,
         "min_size": 1,
         "max_size": POOL_MAX_CONNECTIONS,
+        "timeout": CONNECT_TIMEOUT_SECONDS,  # waiting for a free connection, then 503
         "kwargs": {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
     }
 
@@ -66,14 +69,20 @@ async def warehouse_pool(request: Request, settings: SettingsDep) -> ConnectionP
     return pool
 
 
+@contextmanager
+def warehouse_errors_as_503() -> Iterator[None]:
+    """The warehouse down or every pooled connection busy for too long: 503, saying so."""
+    try:
+        yield
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        raise warehouse_unavailable(exc) from exc
+
+
 def get_connection(
     pool: Annotated[ConnectionPool, Depends(warehouse_pool)],
 ) -> Iterator[psycopg.Connection]:
-    try:
-        with pool.connection(timeout=CONNECT_TIMEOUT_SECONDS) as conn:
-            yield conn
-    except (psycopg.OperationalError, PoolTimeout) as exc:
-        raise warehouse_unavailable(exc) from exc
+    with warehouse_errors_as_503(), pool.connection() as conn:
+        yield conn
 
 
 ConnectionDep = Annotated[psycopg.Connection, Depends(get_connection)]
@@ -87,14 +96,20 @@ def read_pool(settings: Settings) -> AsyncConnectionPool:
 
 async def get_read_connection(request: Request) -> AsyncIterator[psycopg.AsyncConnection]:
     pool: AsyncConnectionPool = request.app.state.read_pool
-    try:
-        async with pool.connection(timeout=CONNECT_TIMEOUT_SECONDS) as conn:
+    with warehouse_errors_as_503():
+        async with pool.connection() as conn:
             yield conn
-    except (psycopg.OperationalError, PoolTimeout) as exc:
-        raise warehouse_unavailable(exc) from exc
 
 
 ReadConnectionDep = Annotated[psycopg.AsyncConnection, Depends(get_read_connection)]
+
+
+async def get_read_lookups(request: Request) -> ReadLookups:
+    """The app's batched lookups (made by its lifespan, over the read pool)."""
+    return request.app.state.read_lookups
+
+
+ReadLookupsDep = Annotated[ReadLookups, Depends(get_read_lookups)]
 
 
 def get_landing_zone(request: Request, settings: SettingsDep) -> LandingZone:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -9,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from txn_api.deps import read_pool
+from txn_api.lookups import ReadLookups
 from txn_api.routes import analytics, dashboards, health, summary, uploads
 from txn_core.settings import Settings, get_settings
 
@@ -53,6 +55,7 @@ async def _warehouse_pools(app: FastAPI) -> AsyncIterator[None]:
     warehouse, so the service starts (and says so on /health) while the database is down."""
     app.state.read_pool = read_pool(app.state.settings)
     await app.state.read_pool.open(wait=False)
+    app.state.read_lookups = ReadLookups(app.state.read_pool)
     try:
         yield
     finally:
@@ -61,10 +64,25 @@ async def _warehouse_pools(app: FastAPI) -> AsyncIterator[None]:
             pool.close()
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async with _warehouse_pools(app):
+        # What is imported and built by now lives as long as the process. Frozen, it is left
+        # out of the collector's full passes, which otherwise walk its ~75,000 objects every
+        # couple of thousand requests and stall every request in flight for 40-60 ms (the
+        # p99 of the read endpoints under load, before this).
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            gc.unfreeze()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app, serving `settings` (by default, the environment's)."""
     app = FastAPI(
-        lifespan=_warehouse_pools,
+        lifespan=_lifespan,
         title="Transaction analytics API",
         description=DESCRIPTION,
         version=_version(),

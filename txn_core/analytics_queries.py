@@ -48,30 +48,38 @@ async def _value(conn: psycopg.AsyncConnection, name: str, params: Row) -> Any:
     return row[0] if row else None
 
 
+SummaryAsk = tuple[int, dt.date | None, dt.date | None]
+"""A summary's question: a user and a range of whole UTC days (None: open-ended)."""
+
+
+async def user_summaries(conn: psycopg.AsyncConnection, asks: list[SummaryAsk]) -> list[Row]:
+    """One row per ask, in order: count, total, min, max and mean (2 places) of the user's
+    transactions over the range, both ends inclusive (all None when there are none), and
+    `has_spend`, whether the user has any spend at all."""
+    user_ids, start_dates, end_dates = (list(column) for column in zip(*asks, strict=True))
+    params = {"user_ids": user_ids, "start_dates": start_dates, "end_dates": end_dates}
+    return await _all(conn, "api/user_summaries", params)
+
+
 async def user_summary(
     conn: psycopg.AsyncConnection,
     user_id: int,
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
 ) -> Row | None:
-    """Count, total, min, max and mean (2 places) of a user's transactions over whole UTC days,
-    both ends inclusive (None: open-ended); None when the user has none in the range."""
-    row = await _one(
-        conn,
-        "api/user_summary",
-        {"user_id": user_id, "start_date": start_date, "end_date": end_date},
-    )
-    if row is None or row["transaction_count"] is None:
-        return None
-    return row
+    """One user's summary (see `user_summaries`); None when the user has none in the range."""
+    (row,) = await user_summaries(conn, [(user_id, start_date, end_date)])
+    return row if row["transaction_count"] is not None else None
 
 
-async def user_has_spend(conn: psycopg.AsyncConnection, user_id: int) -> bool:
-    return bool(await _value(conn, "api/user_has_spend", {"user_id": user_id}))
+async def risk_profiles(conn: psycopg.AsyncConnection, user_ids: list[int]) -> dict[int, Row]:
+    """The users' rows of user_risk_profile by user id; a user without one is left out."""
+    rows = await _all(conn, "api/risk_profiles", {"user_ids": user_ids})
+    return {row["user_id"]: row for row in rows}
 
 
 async def risk_profile(conn: psycopg.AsyncConnection, user_id: int) -> Row | None:
-    return await _one(conn, "api/risk_profile", {"user_id": user_id})
+    return (await risk_profiles(conn, [user_id])).get(user_id)
 
 
 async def spend_trend(

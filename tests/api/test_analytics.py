@@ -4,6 +4,7 @@ field names over user_risk_profile and user_spend_trend, their values, order and
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from tests.api.analytics_fixtures import (
     insert_trend,
     risk_profile,
 )
+from tests.conftest import free_port
 from txn_api.schemas import SpendTrendPoint
 from txn_core.analytics_queries import risk_assessment
 
@@ -120,6 +122,32 @@ def test_risk_profile_of_an_unknown_user_is_404(client, profiles):
 
     assert response.status_code == 404
     assert response.json() == {"detail": "no risk profile for user 99"}
+
+
+def test_risk_profiles_asked_together_each_get_their_own(client, profiles):
+    """Concurrent requests share a lookup (see txn_api.batching); none gets another's row."""
+    users = [3, 4, 99] * 16
+
+    def ask(user):
+        response = client.get(f"/analytics/risk-profile/{user}")
+        return response.status_code, response.json()
+
+    alone = [ask(user) for user in users]
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        together = list(pool.map(ask, users))
+
+    assert together == alone
+    assert [body.get("user_id") for _, body in alone[:3]] == [3, 4, None]
+
+
+def test_risk_profile_is_503_saying_so_when_the_warehouse_is_down(make_client, monkeypatch):
+    monkeypatch.setattr("txn_api.deps.CONNECT_TIMEOUT_SECONDS", 0.5)
+    client = make_client(database_url=f"postgresql://txn@127.0.0.1:{free_port()}/txn")
+
+    response = client.get("/analytics/risk-profile/3")
+
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("the warehouse is unavailable")
 
 
 @pytest.fixture

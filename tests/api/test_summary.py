@@ -4,12 +4,14 @@ reference's field names, inclusive range edges and its 400/404/422 answers."""
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import psycopg
 import pytest
 
 from tests.api.analytics_fixtures import daily_spend, insert_daily_spend
+from tests.conftest import free_port
 from txn_core.sql import load_sql
 
 USER = 5
@@ -140,12 +142,12 @@ def test_malformed_parameters_are_422_naming_the_parameter(client, path, params,
 def test_the_summary_reads_both_tables_by_their_keys_and_never_transactions(warehouse_url, spend):
     """Whole months from user_monthly_spend, the cut months' days from user_daily_spend, each
     by its primary key's range; `transactions` is never read."""
-    params = {"user_id": USER, "start_date": dt.date(2024, 3, 2), "end_date": None}
+    params = {"user_ids": [USER], "start_dates": [dt.date(2024, 3, 2)], "end_dates": [None]}
     with psycopg.connect(warehouse_url) as conn:
         conn.execute("SET enable_seqscan = off")  # a five-row table would rather scan
         plan = "\n".join(
             row[0]
-            for row in conn.execute(f"EXPLAIN {load_sql('api/user_summary')}", params).fetchall()
+            for row in conn.execute(f"EXPLAIN {load_sql('api/user_summaries')}", params).fetchall()
         )
 
     assert "user_daily_spend_pkey" in plan and "user_monthly_spend_pkey" in plan
@@ -197,6 +199,44 @@ def test_long_ranges_merge_whole_months_and_cut_days_exactly(
     assert Decimal(str(body["total_amount"])) == total
     assert Decimal(str(body["max_transaction"])) == max(row["max_amount"] for row in inside)
     assert Decimal(str(body["min_transaction"])) == min(row["min_amount"] for row in inside)
+
+
+def test_concurrent_summaries_each_answer_their_own_user_and_range(client, spend, long_history):
+    """Summaries asked at the same time are looked up together (one query per batch): each
+    still gets exactly what it gets alone, 404s included."""
+    asks = [
+        (user, {"start_date": start, "end_date": end})
+        for user in (USER, 6, LONG_USER, 77)
+        for start, end in (
+            ("2024-03-02", "2024-03-04"),
+            ("2024-01-15", "2024-03-10"),
+            ("2023-12-31", "2024-01-01"),
+            ("2024-03-03", "2024-03-03"),
+        )
+    ] * 3
+    asks += [(LONG_USER, {}), (USER, {"start_date": "2024-03-05"})] * 4
+
+    def ask(user_and_params):
+        user, params = user_and_params
+        response = client.get(f"/summary/{user}", params=params)
+        return response.status_code, response.json()
+
+    alone = [ask(one) for one in asks]
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        together = list(pool.map(ask, asks))
+
+    assert together == alone
+    assert {status for status, _ in alone} == {200, 404}
+
+
+def test_summary_is_503_saying_so_when_the_warehouse_is_down(make_client, monkeypatch):
+    monkeypatch.setattr("txn_api.deps.CONNECT_TIMEOUT_SECONDS", 0.5)
+    client = make_client(database_url=f"postgresql://txn@127.0.0.1:{free_port()}/txn")
+
+    response = client.get(f"/summary/{USER}")
+
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("the warehouse is unavailable")
 
 
 def test_openapi_documents_the_summary_with_its_errors(client):

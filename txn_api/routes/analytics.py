@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response, status
 
-from txn_api.deps import ReadConnectionDep
+from txn_api.deps import ReadConnectionDep, ReadLookupsDep, warehouse_errors_as_503
 from txn_api.routes.summary import EndDate, StartDate, UserId, check_date_range, describe_range
 from txn_api.schemas import (
     RiskMetrics,
@@ -51,8 +51,9 @@ def risk_metrics(profile: dict[str, Any]) -> RiskMetrics:
         status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
     },
 )
-async def get_risk_profile(user_id: UserId, conn: ReadConnectionDep) -> RiskProfile:
-    profile = await analytics_queries.risk_profile(conn, user_id)
+async def get_risk_profile(user_id: UserId, lookups: ReadLookupsDep) -> RiskProfile:
+    with warehouse_errors_as_503():
+        profile = await lookups.risk_profiles.load(user_id)
     if profile is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no risk profile for user {user_id}")
     return RiskProfile(

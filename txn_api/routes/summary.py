@@ -12,9 +12,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 
-from txn_api.deps import ReadConnectionDep
+from txn_api.deps import ReadLookupsDep, warehouse_errors_as_503
 from txn_api.schemas import UserSummary, error_response, validation_response
-from txn_core import analytics_queries
 
 router = APIRouter(tags=["summary"])
 
@@ -73,16 +72,26 @@ def describe_range(start_date: dt.date | None, end_date: dt.date | None) -> str:
 )
 async def get_user_summary(
     user_id: UserId,
-    conn: ReadConnectionDep,
+    lookups: ReadLookupsDep,
     start_date: StartDate = None,
     end_date: EndDate = None,
 ) -> UserSummary:
     check_date_range(start_date, end_date)
-    row = await analytics_queries.user_summary(conn, user_id, start_date, end_date)
-    if row is None:
-        if await analytics_queries.user_has_spend(conn, user_id):
+    with warehouse_errors_as_503():
+        row = await lookups.summaries.load((user_id, start_date, end_date))
+    if row is None or row["transaction_count"] is None:
+        if row is not None and row["has_spend"]:
             detail = f"user {user_id} has no transactions {describe_range(start_date, end_date)}"
         else:
             detail = f"no transactions for user {user_id}"
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
-    return UserSummary(user_id=user_id, start_date=start_date, end_date=end_date, **row)
+    return UserSummary(
+        user_id=user_id,
+        start_date=start_date,
+        end_date=end_date,
+        transaction_count=row["transaction_count"],
+        total_amount=row["total_amount"],
+        min_transaction=row["min_transaction"],
+        max_transaction=row["max_transaction"],
+        mean_transaction=row["mean_transaction"],
+    )

@@ -1,0 +1,30 @@
+"""The read endpoints' lookups by key, batched across concurrent requests (see
+txn_api.batching): a user's risk profile, a user's summary over a range of days."""
+
+from __future__ import annotations
+
+from psycopg_pool import AsyncConnectionPool
+
+from txn_api.batching import BatchLoader
+from txn_core import analytics_queries
+from txn_core.analytics_queries import Row, SummaryAsk
+
+
+class ReadLookups:
+    """`await lookups.risk_profiles.load(user_id)`, `await lookups.summaries.load((user_id,
+    start_date, end_date))`: None when there is no such row. The warehouse's errors (psycopg's,
+    the pool's timeout) are raised to every request of the failed batch."""
+
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self._pool = pool
+        self.risk_profiles: BatchLoader[int, Row] = BatchLoader(self._risk_profiles)
+        self.summaries: BatchLoader[SummaryAsk, Row] = BatchLoader(self._summaries)
+
+    async def _risk_profiles(self, user_ids: list[int]) -> dict[int, Row]:
+        async with self._pool.connection() as conn:
+            return await analytics_queries.risk_profiles(conn, user_ids)
+
+    async def _summaries(self, asks: list[SummaryAsk]) -> dict[SummaryAsk, Row]:
+        async with self._pool.connection() as conn:
+            rows = await analytics_queries.user_summaries(conn, asks)
+        return dict(zip(asks, rows, strict=True))
