@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from psycopg_pool import AsyncConnectionPool
 
-from txn_api.batching import BatchLoader
+from txn_api.batching import MAX_IN_FLIGHT, BatchLoader
 from txn_core import analytics_queries
 from txn_core.analytics_queries import Row, SummaryAsk
+
+# One connection for each query the two loaders below may have in flight: none ever waits.
+POOL_SIZE = 2 * MAX_IN_FLIGHT
 
 
 class ReadLookups:

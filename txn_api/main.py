@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
-from txn_api.deps import read_pool
+from txn_api.deps import lookup_pool, read_pool
 from txn_api.lookups import ReadLookups
 from txn_api.routes import analytics, dashboards, health, summary, uploads
 from txn_core.settings import Settings, get_settings
@@ -51,14 +51,17 @@ def _version() -> str:
 
 @asynccontextmanager
 async def _warehouse_pools(app: FastAPI) -> AsyncIterator[None]:
-    """The read endpoints' pool lives as long as the app; opening it does not wait for the
+    """The read endpoints' pools live as long as the app; opening them does not wait for the
     warehouse, so the service starts (and says so on /health) while the database is down."""
     app.state.read_pool = read_pool(app.state.settings)
+    app.state.lookup_pool = lookup_pool(app.state.settings)
     await app.state.read_pool.open(wait=False)
-    app.state.read_lookups = ReadLookups(app.state.read_pool)
+    await app.state.lookup_pool.open(wait=False)
+    app.state.read_lookups = ReadLookups(app.state.lookup_pool)
     try:
         yield
     finally:
+        await app.state.lookup_pool.close()
         await app.state.read_pool.close()
         if pool := getattr(app.state, "pool", None):  # the writers' pool, opened on first use
             pool.close()

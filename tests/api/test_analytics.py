@@ -140,6 +140,19 @@ def test_risk_profiles_asked_together_each_get_their_own(client, profiles):
     assert [body.get("user_id") for _, body in alone[:3]] == [3, 4, None]
 
 
+def test_lookups_reuse_the_plan_prepared_for_them(client):
+    """A batch's key array would otherwise be planned anew on every lookup (see
+    txn_api.deps.lookup_pool); the other reads keep PostgreSQL's default."""
+
+    async def plan_cache_mode(pool) -> str:
+        async with pool.connection() as conn:
+            return (await (await conn.execute("SHOW plan_cache_mode")).fetchone())[0]
+
+    state = client.app.state
+    assert client.portal.call(plan_cache_mode, state.lookup_pool) == "force_generic_plan"
+    assert client.portal.call(plan_cache_mode, state.read_pool) == "auto"
+
+
 def test_risk_profile_is_503_saying_so_when_the_warehouse_is_down(make_client, monkeypatch):
     monkeypatch.setattr("txn_api.deps.CONNECT_TIMEOUT_SECONDS", 0.5)
     client = make_client(database_url=f"postgresql://txn@127.0.0.1:{free_port()}/txn")
