@@ -25,6 +25,8 @@ from txn_core.settings import Settings
 POOL_MAX_CONNECTIONS = 10
 CONNECT_TIMEOUT_SECONDS = 5
 API_KEY_HEADER = "X-API-Key"
+# The batched lookups' sessions (see lookup_pool).
+LOOKUP_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan"
 
 
 async def get_settings(request: Request) -> Settings:
@@ -111,7 +113,7 @@ def lookup_pool(settings: Settings) -> AsyncConnectionPool:
     keys whatever its length, finds its cached plan dearer than one made for the actual keys,
     and so plans the lookup anew on every call: 1-2 ms, more than running it."""
     options = _pool_options(settings) | {"max_size": LOOKUP_POOL_SIZE}
-    options["kwargs"] = options["kwargs"] | {"options": "-c plan_cache_mode=force_generic_plan"}
+    options["kwargs"] = options["kwargs"] | {"options": LOOKUP_SESSION_OPTIONS}
     return AsyncConnectionPool(**options, open=False, name="warehouse-lookups")
 
 
