@@ -14,9 +14,10 @@ POOL_SIZE = 2 * MAX_IN_FLIGHT
 
 
 class ReadLookups:
-    """`await lookups.risk_profiles.load(user_id)`, `await lookups.summaries.load((user_id,
-    start_date, end_date))`: None when there is no such row. The warehouse's errors (psycopg's,
-    the pool's timeout) are raised to every request of the failed batch."""
+    """`await lookups.risk_profiles.load(user_id)` (None for a user without a profile),
+    `await lookups.summaries.load((user_id, start_date, end_date))` (always a row, see
+    `analytics_queries.user_summaries`). The warehouse's errors (psycopg's, the pool's timeout)
+    are raised to every request of the failed batch."""
 
     def __init__(self, pool: AsyncConnectionPool) -> None:
         self._pool = pool

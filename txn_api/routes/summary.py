@@ -78,9 +78,10 @@ async def get_user_summary(
 ) -> UserSummary:
     check_date_range(start_date, end_date)
     with warehouse_errors_as_503():
+        # Every ask gets a row; its figures are null when the range holds no transaction.
         row = await lookups.summaries.load((user_id, start_date, end_date))
-    if row is None or row["transaction_count"] is None:
-        if row is not None and row["has_spend"]:
+    if row["transaction_count"] is None:
+        if row["has_spend"]:
             detail = f"user {user_id} has no transactions {describe_range(start_date, end_date)}"
         else:
             detail = f"no transactions for user {user_id}"
