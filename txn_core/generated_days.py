@@ -100,8 +100,12 @@ def load_generated_days(
                 results.append(result)
                 logger.info(
                     "Month %d of %d (%s..%s) done: %s rows loaded, %s already there.",
-                    done, len(batches), batch.first_day, batch.last_day,
-                    f"{result.rows_loaded:,}", f"{result.rows_duplicate:,}",
+                    done,
+                    len(batches),
+                    batch.first_day,
+                    batch.last_day,
+                    f"{result.rows_loaded:,}",
+                    f"{result.rows_duplicate:,}",
                 )
         except BaseException:
             for future in futures:
@@ -113,7 +117,10 @@ def load_generated_days(
 
 
 def _load_batch(
-    database_url: str, batch: Batch, run_id: str | None, logger: logging.Logger,
+    database_url: str,
+    batch: Batch,
+    run_id: str | None,
+    logger: logging.Logger,
     workdir: Path | None,
 ) -> LoadResult:
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -127,13 +134,20 @@ def _load_batch(
         )
         with psycopg.connect(database_url, autocommit=True) as conn:
             ledger.register_upload(
-                conn, upload_id=batch.upload_id, source="generator",
-                file_name=batch.file_name, landing_key=f"generated/{batch.file_name}",
+                conn,
+                upload_id=batch.upload_id,
+                source="generator",
+                file_name=batch.file_name,
+                landing_key=f"generated/{batch.file_name}",
                 size_bytes=generated.path.stat().st_size,
             )
         return load_upload(
-            database_url, batch.upload_id, generated.path,
-            run_id=run_id, logger=logger, workdir=Path(scratch),
+            database_url,
+            batch.upload_id,
+            generated.path,
+            run_id=run_id,
+            logger=logger,
+            workdir=Path(scratch),
         )
 
 

@@ -45,8 +45,30 @@ WEEKDAY_PERCENT = (90, 100, 100, 100, 110, 130, 130)
 # Relative share of each UTC hour, 00:00 first, in whole tickets (a row draws one ticket):
 # under 1% an hour at night, 9% an hour at 18:00-20:00.
 HOUR_WEIGHTS = (
-    10, 6, 4, 3, 3, 5, 10, 20, 30, 40, 50, 60,
-    70, 65, 60, 65, 75, 85, 100, 100, 90, 70, 50, 30,
+    10,
+    6,
+    4,
+    3,
+    3,
+    5,
+    10,
+    20,
+    30,
+    40,
+    50,
+    60,
+    70,
+    65,
+    60,
+    65,
+    75,
+    85,
+    100,
+    100,
+    90,
+    70,
+    50,
+    30,
 )
 
 TYPICAL_MEAN = 77.5  # geometric middle of 20 and 300
@@ -167,8 +189,14 @@ def _write(path: Path, plan_sql: str, plan: dict[str, Any], users: int, products
 
 
 def _run(
-    con: duckdb.DuckDBPyConnection, spill: Path, partial: Path, path: Path,
-    plan_sql: str, plan: dict[str, Any], users: int, products: int,
+    con: duckdb.DuckDBPyConnection,
+    spill: Path,
+    partial: Path,
+    path: Path,
+    plan_sql: str,
+    plan: dict[str, Any],
+    users: int,
+    products: int,
 ) -> int:
     con.execute("SET enable_progress_bar = false")
     # Sorting a large file by time needs more than the limit; DuckDB spills the rest to disk.

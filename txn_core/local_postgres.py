@@ -117,8 +117,14 @@ class LocalPostgres:
         self.data_dir.chmod(0o700)
         self._give_to_service_user(self.data_dir)
         result = self._run(
-            "initdb", "-D", str(self.data_dir), "-U", "txn", "--auth=trust",
-            "--encoding=UTF8", "--locale=C",
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "txn",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
         )
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
@@ -134,8 +140,17 @@ class LocalPostgres:
             settings = self._server_settings().items()
             options = " ".join(f"-c {key}={value}" for key, value in settings)
             result = self._run(
-                "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir),
-                "-l", str(self.log_file), "-o", options,
+                "pg_ctl",
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-o",
+                options,
             )
             if result.returncode != 0:
                 tail = self.log_file.read_text(errors="replace")[-2000:]

@@ -54,12 +54,22 @@ def platform_commands(settings: Settings) -> dict[str, list[str]]:
     bin_dir = Path(sys.executable).parent
     return {
         "dagster": [
-            str(bin_dir / "dagster"), "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
-            "-h", "127.0.0.1", "-p", str(settings.dagster_port),
+            str(bin_dir / "dagster"),
+            "dev",
+            "-w",
+            str(PROJECT_ROOT / "workspace.yaml"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(settings.dagster_port),
         ],
         "api": [
-            str(bin_dir / "uvicorn"), "txn_api.main:app",
-            "--host", "127.0.0.1", "--port", str(settings.api_port),
+            str(bin_dir / "uvicorn"),
+            "txn_api.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(settings.api_port),
         ],
     }
 
@@ -111,7 +121,9 @@ def main() -> int:
         log.info(
             "Dagster UI: http://127.0.0.1:%s   API docs: http://127.0.0.1:%s/docs   "
             "landing zone: %s   (Ctrl-C stops everything)",
-            settings.dagster_port, settings.api_port, settings.landing,
+            settings.dagster_port,
+            settings.api_port,
+            settings.landing,
         )
         while not stopping:
             if exited := [name for name, p in processes.items() if p.poll() is not None]:

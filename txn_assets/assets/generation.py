@@ -28,7 +28,8 @@ STREAM_CHUNK_BYTES = 1024 * 1024
 
 class DailyGenerationConfig(Config):
     rows_per_day: int = Field(
-        default=get_settings().rows_per_day, ge=1,
+        default=get_settings().rows_per_day,
+        ge=1,
         description="Transactions per simulated day, before the weekday rhythm.",
     )
 
@@ -61,8 +62,12 @@ def daily_transactions(
         "day, month by month..."
     )
     result = load_generated_days(
-        warehouse.database_url, first_day, last_day, config.rows_per_day,
-        run_id=context.run.run_id, logger=context.log,
+        warehouse.database_url,
+        first_day,
+        last_day,
+        config.rows_per_day,
+        run_id=context.run.run_id,
+        logger=context.log,
     )
     return MaterializeResult(metadata=load_metadata(result))
 
@@ -84,8 +89,10 @@ class BulkGenerationConfig(Config):
     tags={"kind": "duckdb"},
 )
 def generate_bulk_file(
-    context: OpExecutionContext, config: BulkGenerationConfig,
-    warehouse: WarehouseResource, landing: LandingZoneResource,
+    context: OpExecutionContext,
+    config: BulkGenerationConfig,
+    warehouse: WarehouseResource,
+    landing: LandingZoneResource,
 ) -> str:
     first_day = dt.date.fromisoformat(config.start_date)
     last_day = (
@@ -111,8 +118,12 @@ def generate_bulk_file(
             with warehouse.connect() as conn:
                 # Registered before the file appears, as the API does, so the sensor finds it.
                 ledger.register_upload(
-                    conn, upload_id=upload_id, source="bulk", file_name=file_name,
-                    landing_key=writer.final_key, size_bytes=generated.path.stat().st_size,
+                    conn,
+                    upload_id=upload_id,
+                    source="bulk",
+                    file_name=file_name,
+                    landing_key=writer.final_key,
+                    size_bytes=generated.path.stat().st_size,
                 )
             key = writer.commit()
         except BaseException:
