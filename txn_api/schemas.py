@@ -189,7 +189,9 @@ class UserSummary(BaseModel):
     user_id: int
     max_transaction: float = Field(description="The largest single transaction in the range.")
     min_transaction: float = Field(description="The smallest single transaction in the range.")
-    mean_transaction: float = Field(description="total_amount / transaction_count, 2 places.")
+    mean_transaction: float = Field(
+        description="total_amount / transaction_count, exact (not rounded)."
+    )
     transaction_count: int
     total_amount: float
     start_date: date | None = Field(description="The range's first day; null when open.")
@@ -202,7 +204,7 @@ class UserSummary(BaseModel):
                     "user_id": 42,
                     "max_transaction": 912.4,
                     "min_transaction": 3.15,
-                    "mean_transaction": 187.62,
+                    "mean_transaction": 187.6200350877193,
                     "transaction_count": 57,
                     "total_amount": 10694.34,
                     "start_date": "2024-03-01",
@@ -225,7 +227,7 @@ class RiskMetrics(BaseModel):
         "single transaction."
     )
     transaction_count: int
-    mean_transaction: float
+    mean_transaction: float = Field(description="Lifetime spend / transactions, exact.")
     stddev_transaction: float
     transactions_per_active_day: float = Field(
         description="Transactions per day on which the user transacted."

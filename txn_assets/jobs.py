@@ -1,25 +1,46 @@
-"""Jobs: what sensors, schedules and the Launchpad run."""
+"""Jobs: what sensors, schedules and the Launchpad run.
 
-from dagster import define_asset_job, in_process_executor, job
+The ingestion and generation jobs refresh the analytics in the same run, right after their load:
+a new upload is readable without waiting for another run to start. Every job runs in one
+process (the in-process executor): a subprocess per step would add seconds.
+"""
 
-from txn_assets.assets.generation import generate_bulk_file
+from dagster import AssetSelection, define_asset_job, in_process_executor, job
 
-# Partitions come from the selected assets. One process per run: each job is a single step,
-# and a subprocess per step would add seconds.
+from txn_assets.assets.analytics import analytics_tables
+from txn_assets.assets.generation import daily_transactions, generate_bulk_file
+from txn_assets.assets.ingestion import raw_uploads
+
+# Runs with this tag refresh the analytics before they end (the backlog sensor waits for them).
+REFRESHES_ANALYTICS = {"txn/refreshes_analytics": "true"}
+ANALYTICS = AssetSelection.assets(analytics_tables)
+
+# Partitions come from the selected partitioned asset; the analytics are unpartitioned.
 ingest_upload_job = define_asset_job(
     "ingest_upload",
-    selection=["raw_uploads"],
+    selection=AssetSelection.assets(raw_uploads) | ANALYTICS,
     executor_def=in_process_executor,
-    tags={"txn/pipeline": "ingestion"},
-    description="Loads one landed file (one `uploads` partition) into the warehouse.",
+    tags={"txn/pipeline": "ingestion", **REFRESHES_ANALYTICS},
+    description="Loads one landed file (one `uploads` partition), then refreshes the analytics.",
 )
 
 generate_days_job = define_asset_job(
     "generate_days",
-    selection=["daily_transactions"],
+    selection=AssetSelection.assets(daily_transactions) | ANALYTICS,
     executor_def=in_process_executor,
-    tags={"txn/pipeline": "ingestion"},
-    description="Generates and loads simulated transactions for days of `daily_transactions`.",
+    tags={"txn/pipeline": "ingestion", **REFRESHES_ANALYTICS},
+    description=(
+        "Generates and loads simulated transactions for days of `daily_transactions`, then "
+        "refreshes the analytics."
+    ),
+)
+
+refresh_analytics_job = define_asset_job(
+    "refresh_analytics",
+    selection=ANALYTICS,
+    executor_def=in_process_executor,
+    tags={"txn/pipeline": "analytics", **REFRESHES_ANALYTICS},
+    description="Folds every day that received rows into the analytics tables.",
 )
 
 

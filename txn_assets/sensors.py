@@ -1,21 +1,24 @@
-"""Sensors: the landing zone watcher that turns each landed file into one ingestion run."""
+"""Sensors: the landing zone watcher (one ingestion run per landed file) and the analytics
+backlog watcher (a refresh for queued days that no run in flight will fold in)."""
 
 import json
 import time
 
 from dagster import (
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunsFilter,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
     sensor,
 )
 
-from txn_assets.jobs import ingest_upload_job
+from txn_assets.jobs import REFRESHES_ANALYTICS, ingest_upload_job, refresh_analytics_job
 from txn_assets.partitions import upload_partitions
 from txn_assets.resources import LandingZoneResource, WarehouseResource
-from txn_core import ledger
+from txn_core import analytics, ingest, ledger
 from txn_core.landing import UPLOAD_ID_PATTERN, LandedFile
 
 
@@ -29,13 +32,26 @@ def _is_complete(landed: LandedFile, last_seen: dict, settle_ns: int, now_ns: in
     return unchanged and now_ns - landed.modified_ns >= settle_ns
 
 
+IN_FLIGHT = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+]
+
+# Statuses of uploads that still need their run (queued includes waiting for a retry).
+WAITING = ("queued", "running")
+
+
 @sensor(
     job=ingest_upload_job,
     minimum_interval_seconds=5,
     default_status=DefaultSensorStatus.RUNNING,
     description=(
         "Watches the landing zone's incoming/ folder and launches one ingestion run per "
-        "complete file (run key = the upload id, so a file is never loaded twice)."
+        "complete file (run key = the upload id, so a file is never loaded twice). A file whose "
+        "upload already ended but that is still in incoming/ (its run stopped before filing "
+        "it) is filed under processed/ or failed/."
     ),
 )
 def landing_zone_sensor(
@@ -51,26 +67,73 @@ def landing_zone_sensor(
     if not complete:
         return SensorResult(skip_reason=SkipReason("No new complete files."), cursor=cursor)
 
-    with warehouse.connect() as conn:
-        known = ledger.uploads_by_landing_key(conn, [item.key for item in complete])
-        for item in complete:
-            if item.key not in known:
-                ledger.register_upload(
-                    conn, upload_id=item.upload_id, source="landing",
-                    file_name=item.original_name, landing_key=item.key, size_bytes=item.size,
-                )
-                known[item.key] = item.upload_id
+    statuses = _register_new(warehouse, complete)
+    for upload_id, status in statuses.items():
+        if status == "succeeded":
+            ingest.file_away(warehouse.database_url, zone, upload_id)
+        elif status == "failed":
+            ingest.file_failed(warehouse.database_url, zone, upload_id)
+    waiting = [upload_id for upload_id, status in statuses.items() if status in WAITING]
 
     # One partition lookup per tick: each has_dynamic_partition call is a database round trip.
     existing = set(context.instance.get_dynamic_partitions(upload_partitions.name))
-    upload_ids = [known[item.key] for item in complete]
-    new_ids = [upload_id for upload_id in upload_ids if upload_id not in existing]
+    new_ids = [upload_id for upload_id in waiting if upload_id not in existing]
     return SensorResult(
         run_requests=[
-            RunRequest(partition_key=upload_id, run_key=upload_id) for upload_id in upload_ids
+            RunRequest(partition_key=upload_id, run_key=upload_id) for upload_id in waiting
         ],
         dynamic_partitions_requests=[upload_partitions.build_add_request(new_ids)]
         if new_ids
         else [],
         cursor=cursor,
     )
+
+
+def _register_new(warehouse: WarehouseResource, complete: list[LandedFile]) -> dict[str, str]:
+    """Each complete file's upload and its status, registering the files the ledger lacks.
+
+    A dropped file's upload id comes from its name, size and mtime: a fixed file dropped under
+    the name of a failed one is a new upload."""
+    files = {item.upload_id: item for item in complete}
+    with warehouse.connect() as conn:
+        statuses = ledger.statuses(conn, list(files))
+        for upload_id, item in files.items():
+            if upload_id not in statuses:
+                ledger.register_upload(
+                    conn,
+                    upload_id=upload_id,
+                    source="landing",
+                    file_name=item.original_name,
+                    landing_key=item.key,
+                    size_bytes=item.size,
+                )
+                statuses[upload_id] = "queued"
+    return statuses
+
+
+@sensor(
+    job=refresh_analytics_job,
+    minimum_interval_seconds=5,
+    default_status=DefaultSensorStatus.RUNNING,
+    description=(
+        "Refreshes the analytics when days wait in the refresh queue and no run that refreshes "
+        "them is on its way (a Materialize or backfill of the ingestion assets alone, or a run "
+        "that stopped after its load committed). The queue lives in the warehouse, written with "
+        "the rows, so nothing a load committed is ever forgotten."
+    ),
+)
+def analytics_backlog_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
+    with warehouse.connect() as conn:
+        waiting = analytics.backlog(conn)
+    if not waiting.days:
+        return SkipReason("No day waits for a refresh.")
+    in_flight = context.instance.get_run_records(
+        RunsFilter(statuses=IN_FLIGHT, tags=REFRESHES_ANALYTICS), limit=1
+    )
+    if in_flight:
+        return SkipReason(
+            f"{waiting.days} day(s) wait; run {in_flight[0].dagster_run.run_id} refreshes them."
+        )
+    # A new key only when new work was queued: a refresh that failed for good is not repeated
+    # every tick, and the next load's entries launch it again.
+    return RunRequest(run_key=f"backlog-{waiting.newest_entry}")

@@ -1,10 +1,14 @@
 """Refreshes the analytics tables in PostgreSQL, set-based, touching only what changed.
 
-`user_daily_spend` is rebuilt a whole day at a time from `transactions`, and every (user, day)
-it rewrites is appended to `daily_spend_changes`. The trend and the risk profile then apply
-the changes they have not seen yet (each keeps a watermark), merging daily aggregates instead
-of rereading transactions. Each refresh is one transaction: readers see the old tables or the
-new ones, never a half state.
+Every load queues the days it added rows to (`analytics_pending_days`, in the load's own
+transaction). A refresh folds the queue in with one transaction: it rebuilds those days of
+`user_daily_spend` (and their months) from `transactions`, checks that they reconcile, rewrites
+the trend and the risk profile of exactly the (user, day) pairs that changed, merging daily
+aggregates instead of rereading transactions, and deletes the queue entries it read.
+
+Refreshes take turns, and each sees one snapshot: none can skip a change or apply one twice,
+whatever order loads and refreshes commit in. A crash anywhere leaves the queue as it was, for
+the next refresh. Readers never wait, and see the old tables or the new ones.
 """
 
 from __future__ import annotations
@@ -12,29 +16,38 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import psycopg
 
 from txn_core.sql import load_sql
 
-TREND = "user_spend_trend"
-RISK = "user_risk_profile"
+OnStage = Callable[[str], None]
+
+
+class AnalyticsMismatch(RuntimeError):
+    """The rebuilt days do not add up to their transactions: nothing of the refresh is kept."""
 
 
 @dataclass
-class RefreshStats:
-    rows_written: int
-    users_touched: int
-    seconds: float
+class RefreshResult:
+    days: list[dt.date] = field(default_factory=list)
+    daily_rows: int = 0
+    trend_rows: int = 0
+    trend_users: int = 0
+    risk_users: int = 0
+    seconds: float = 0.0
 
 
 def _statements(name: str) -> list[str]:
     """The statements of a multi-statement SQL file (psycopg binds one statement at a time)."""
     chunks = re.split(r";\s*\n", load_sql(name))
-    code = [chunk for chunk in chunks if any(
-        line.strip() and not line.strip().startswith("--") for line in chunk.splitlines()
-    )]
+    code = [
+        chunk
+        for chunk in chunks
+        if any(line.strip() and not line.strip().startswith("--") for line in chunk.splitlines())
+    ]
     return [chunk.strip() for chunk in code]
 
 
@@ -45,84 +58,90 @@ def _run_script(cur: psycopg.Cursor, name: str, params: dict | None = None) -> i
     return cur.rowcount
 
 
-def rebuild_daily_spend(conn: psycopg.Connection, days: list[dt.date]) -> RefreshStats:
+def _rebuild_days(cur: psycopg.Cursor, days: list[dt.date]) -> int:
     """Replaces the given days of user_daily_spend, whole, from `transactions`, and their
-    months of user_monthly_spend, in one transaction."""
-    started = time.monotonic()
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute(load_sql("analytics/delete_daily_spend"), {"days": days})
-        cur.execute(load_sql("analytics/insert_daily_spend"), {"days": days})
-        written = cur.rowcount
-        _run_script(cur, "analytics/rebuild_monthly_spend", {"days": days})
-        users = cur.execute(
-            "SELECT count(DISTINCT user_id) FROM user_daily_spend WHERE spend_date = ANY(%s)",
-            [days],
-        ).fetchone()[0]
-    return RefreshStats(written, users, time.monotonic() - started)
-
-
-def _apply_changes(conn: psycopg.Connection, consumer: str, apply) -> RefreshStats:
-    started = time.monotonic()
-    with conn.transaction(), conn.cursor() as cur:
-        after, up_to = cur.execute(
-            load_sql("analytics/pending_changes"), {"consumer": consumer}
-        ).fetchone()
-        if up_to <= after:
-            return RefreshStats(0, 0, time.monotonic() - started)
-        written, users = apply(cur, {"after": after, "up_to": up_to})
-        cur.execute(load_sql("analytics/advance_watermark"), {"consumer": consumer, "up_to": up_to})
-        cur.execute(load_sql("analytics/prune_changes"))
-    return RefreshStats(written, users, time.monotonic() - started)
-
-
-def refresh_spend_trend(conn: psycopg.Connection) -> RefreshStats:
-    def apply(cur, window):
-        written = _run_script(cur, "analytics/refresh_spend_trend", window)
-        users = cur.execute("SELECT count(*) FROM trend_scope").fetchone()[0]
-        return written, users
-
-    return _apply_changes(conn, TREND, apply)
-
-
-def refresh_risk_profile(conn: psycopg.Connection) -> RefreshStats:
-    def apply(cur, window):
-        _run_script(cur, "analytics/refresh_risk_profile", window)
-        previous_from, previous_to = cur.execute(
-            load_sql("analytics/risk_previous_days")
-        ).fetchone()
-        _run_script(
-            cur, "analytics/finish_risk_profile",
-            {"previous_from": previous_from, "previous_to": previous_to},
+    months of user_monthly_spend; raises AnalyticsMismatch unless both add up."""
+    cur.execute(load_sql("analytics/delete_daily_spend"), {"days": days})
+    cur.execute(load_sql("analytics/insert_daily_spend"), {"days": days})
+    written = cur.rowcount
+    _run_script(cur, "analytics/rebuild_monthly_spend", {"days": days})
+    mismatched_days = cur.execute(load_sql("analytics/reconcile_days"), {"days": days}).fetchall()
+    mismatched_months = cur.execute(
+        load_sql("analytics/reconcile_months"), {"days": days}
+    ).fetchall()
+    if mismatched_days or mismatched_months:
+        raise AnalyticsMismatch(
+            f"daily spend does not reconcile with transactions on {len(mismatched_days)} day(s) "
+            f"{[str(row[0]) for row in mismatched_days[:5]]} and {len(mismatched_months)} "
+            f"month(s) {[str(row[0]) for row in mismatched_months[:5]]}; nothing was refreshed"
         )
-        users = cur.execute("SELECT count(*) FROM risk_scope").fetchone()[0]
-        return users, users  # one profile row written per user in scope
-
-    return _apply_changes(conn, RISK, apply)
+    return written
 
 
-def days_with_transactions(conn: psycopg.Connection) -> list[dt.date]:
-    return [row[0] for row in conn.execute(load_sql("analytics/days_with_transactions"))]
+def _refresh_trend(cur: psycopg.Cursor) -> tuple[int, int]:
+    written = _run_script(cur, "analytics/refresh_spend_trend")
+    return written, cur.execute("SELECT count(*) FROM trend_scope").fetchone()[0]
 
 
-def rebuild_everything(conn: psycopg.Connection) -> dict[str, RefreshStats]:
-    """A full rebuild of all three tables from `transactions` (the incremental path's yardstick)."""
-    return {
-        "user_daily_spend": rebuild_daily_spend(conn, days_with_transactions(conn)),
-        TREND: refresh_spend_trend(conn),
-        RISK: refresh_risk_profile(conn),
-    }
+def _refresh_risk(cur: psycopg.Cursor) -> int:
+    _run_script(cur, "analytics/refresh_risk_profile")
+    previous_from, previous_to = cur.execute(load_sql("analytics/risk_previous_days")).fetchone()
+    _run_script(
+        cur,
+        "analytics/finish_risk_profile",
+        {"previous_from": previous_from, "previous_to": previous_to},
+    )
+    return cur.execute("SELECT count(*) FROM risk_scope").fetchone()[0]
+
+
+def refresh_analytics(conn: psycopg.Connection, on_stage: OnStage | None = None) -> RefreshResult:
+    """Folds every queued day into the analytics tables, in one transaction; returns what it
+    did (no days when the queue was empty). `on_stage` hears each step as it completes."""
+    started = time.monotonic()
+    stage = on_stage or (lambda _name: None)
+    result = RefreshResult()
+    with conn.transaction(), conn.cursor() as cur:
+        _run_script(cur, "analytics/begin_refresh")
+        result.days = cur.execute(load_sql("analytics/claimed_days")).fetchone()[0]
+        if result.days:
+            stage("claimed")
+            result.daily_rows = _rebuild_days(cur, result.days)
+            stage("daily_spend")
+            result.trend_rows, result.trend_users = _refresh_trend(cur)
+            stage("trend")
+            result.risk_users = _refresh_risk(cur)
+            stage("risk")
+            cur.execute(load_sql("analytics/release_claimed_days"))
+    stage("committed")
+    result.seconds = time.monotonic() - started
+    return result
+
+
+@dataclass(frozen=True)
+class Backlog:
+    days: int
+    newest_entry: int | None
+    oldest_queued_at: dt.datetime | None
+
+
+def backlog(conn: psycopg.Connection) -> Backlog:
+    """What waits for a refresh."""
+    return Backlog(*conn.execute(load_sql("analytics/pending_work")).fetchone())
+
+
+def queue_every_day(conn: psycopg.Connection, reason: str = "full rebuild") -> int:
+    """Queues every day that has transactions or daily spend; returns how many."""
+    return conn.execute(load_sql("analytics/queue_every_day"), {"reason": reason}).rowcount
+
+
+def rebuild_everything(conn: psycopg.Connection) -> RefreshResult:
+    """Every day refreshed from `transactions` (the incremental path's yardstick)."""
+    queue_every_day(conn)
+    return refresh_analytics(conn)
 
 
 def top_spenders(conn: psycopg.Connection, limit: int = 10) -> list[tuple]:
     return conn.execute(load_sql("analytics/top_spenders"), {"limit": limit}).fetchall()
-
-
-def unreconciled_days(conn: psycopg.Connection, days: list[dt.date]) -> list[tuple]:
-    return conn.execute(load_sql("analytics/reconcile_days"), {"days": days}).fetchall()
-
-
-def unreconciled_months(conn: psycopg.Connection, days: list[dt.date]) -> list[tuple]:
-    return conn.execute(load_sql("analytics/reconcile_months"), {"days": days}).fetchall()
 
 
 def trend_gaps(conn: psycopg.Connection) -> list[tuple]:

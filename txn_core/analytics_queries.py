@@ -53,7 +53,7 @@ SummaryAsk = tuple[int, dt.date | None, dt.date | None]
 
 
 async def user_summaries(conn: psycopg.AsyncConnection, asks: list[SummaryAsk]) -> list[Row]:
-    """One row per ask, in order: count, total, min, max and mean (2 places) of the user's
+    """One row per ask, in order: count, total, min, max and exact mean of the user's
     transactions over the range, both ends inclusive (all None when there are none), and
     `has_spend`, whether the user has any spend at all."""
     user_ids, start_dates, end_dates = (list(column) for column in zip(*asks, strict=True))

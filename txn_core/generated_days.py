@@ -141,14 +141,20 @@ def _load_batch(
                 landing_key=f"generated/{batch.file_name}",
                 size_bytes=generated.path.stat().st_size,
             )
-        return load_upload(
-            database_url,
-            batch.upload_id,
-            generated.path,
-            run_id=run_id,
-            logger=logger,
-            workdir=Path(scratch),
-        )
+        try:
+            return load_upload(
+                database_url,
+                batch.upload_id,
+                generated.path,
+                run_id=run_id,
+                logger=logger,
+                workdir=Path(scratch),
+            )
+        except Exception as exc:
+            # The run fails with it; running the range again loads the month from scratch.
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                ledger.mark_failed(conn, batch.upload_id, f"{type(exc).__name__}: {exc}")
+            raise
 
 
 def _worker_logger(relay: queue.Queue) -> logging.Logger:

@@ -3,9 +3,14 @@
 Layout under the zone's root (a folder, or an S3 prefix):
     incoming/   files waiting; the sensor ingests each once. Names starting with "." are
                 still being written and are never picked up.
-    processed/  files whose upload succeeded.
+    processed/  files whose upload succeeded, as `<upload_id>--<name>`: two files of the same
+                name never overwrite each other.
+    failed/     files whose upload failed, as `<upload_id>--<name>`, each with its reason beside
+                it in `<upload_id>--<name>.error.txt`. A fixed file dropped under the old name
+                is a new upload.
 An API upload is written to `incoming/.<upload_id>.part` and renamed to
 `incoming/<upload_id>--<name>` only when complete, so a half-written upload is never seen.
+Moving a file out of incoming/ is idempotent: a run that repeats it after a crash finds it done.
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 INCOMING = "incoming"
 PROCESSED = "processed"
+FAILED = "failed"
+ERROR_SUFFIX = ".error.txt"
 ACCEPTED_SUFFIXES = (".csv", ".csv.gz")
 UPLOAD_ID_PATTERN = re.compile(r"^(u[0-9a-f]{32})--")
 
@@ -48,6 +54,12 @@ class LandedFile:
         return UPLOAD_ID_PATTERN.sub("", self.name)
 
 
+def filed_key(folder: str, key: str, upload_id: str) -> str:
+    """Where an upload's file goes in `folder`: named after the upload, so never overwritten."""
+    original = UPLOAD_ID_PATTERN.sub("", key.rsplit("/", 1)[-1])
+    return f"{folder}/{upload_id}--{original}"
+
+
 def safe_file_name(name: str) -> str:
     """A client-supplied file name reduced to a harmless base name."""
     base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name or "upload.csv").name).lstrip(".")
@@ -72,7 +84,8 @@ class LandingZone(Protocol):
     def list_incoming(self) -> list[LandedFile]: ...
     def open_upload(self, upload_id: str, file_name: str) -> UploadWriter: ...
     def local_path(self, key: str, scratch: Path) -> Path: ...
-    def mark_processed(self, key: str) -> str: ...
+    def mark_processed(self, key: str, upload_id: str) -> str: ...
+    def mark_failed(self, key: str, upload_id: str, reason: str) -> str: ...
 
 
 class _FolderUploadWriter:
@@ -102,7 +115,7 @@ class FolderLandingZone:
     def __init__(self, root: str | Path):
         self.root = Path(root).resolve()
         self.url = str(self.root)
-        for folder in (INCOMING, PROCESSED):
+        for folder in (INCOMING, PROCESSED, FAILED):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
 
     def list_incoming(self) -> list[LandedFile]:
@@ -112,9 +125,7 @@ class FolderLandingZone:
                 if entry.name.startswith(".") or not entry.is_file():
                     continue
                 stat = entry.stat()
-                files.append(
-                    LandedFile(f"{INCOMING}/{entry.name}", stat.st_size, stat.st_mtime_ns)
-                )
+                files.append(LandedFile(f"{INCOMING}/{entry.name}", stat.st_size, stat.st_mtime_ns))
         return sorted(files, key=lambda landed: (landed.modified_ns, landed.key))
 
     def open_upload(self, upload_id: str, file_name: str) -> _FolderUploadWriter:
@@ -131,11 +142,22 @@ class FolderLandingZone:
             raise FileNotFoundError(f"{key} is not in the landing zone {self.url}")
         return path
 
-    def mark_processed(self, key: str) -> str:
-        name = key.rsplit("/", 1)[-1]
-        target = self.root / PROCESSED / name
-        shutil.move(self.root / key, target)
-        return f"{PROCESSED}/{name}"
+    def mark_processed(self, key: str, upload_id: str) -> str:
+        return self._move(key, filed_key(PROCESSED, key, upload_id))
+
+    def mark_failed(self, key: str, upload_id: str, reason: str) -> str:
+        target = filed_key(FAILED, key, upload_id)
+        (self.root / f"{target}{ERROR_SUFFIX}").write_text(reason + "\n")
+        return self._move(key, target)
+
+    def _move(self, key: str, target: str) -> str:
+        if key != target:
+            try:
+                os.replace(self.root / key, self.root / target)  # atomic on one file system
+            except FileNotFoundError:
+                if not (self.root / target).is_file():
+                    raise
+        return target
 
 
 def landing_zone_from_url(url: str) -> LandingZone:

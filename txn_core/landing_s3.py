@@ -12,10 +12,27 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
-from txn_core.landing import INCOMING, PROCESSED, LandedFile, safe_file_name
+from txn_core.landing import (
+    ERROR_SUFFIX,
+    FAILED,
+    INCOMING,
+    PROCESSED,
+    LandedFile,
+    filed_key,
+    safe_file_name,
+)
 
 PART_BYTES = 8 * 1024 * 1024  # S3 parts must be at least 5 MiB, except the last
+# botocore's own retries, with backoff, for throttling and S3's 5xx; what outlasts them fails
+# the attempt as a transient error, which the run retries again later.
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
+
+
+def _is_missing(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
 class _S3UploadWriter:
@@ -34,8 +51,11 @@ class _S3UploadWriter:
     def _send_part(self) -> None:
         number = len(self._parts) + 1
         response = self._client.upload_part(
-            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
-            PartNumber=number, Body=bytes(self._buffer),
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=bytes(self._buffer),
         )
         self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
         self._buffer.clear()
@@ -44,7 +64,9 @@ class _S3UploadWriter:
         if self._buffer or not self._parts:
             self._send_part()
         self._client.complete_multipart_upload(
-            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
             MultipartUpload={"Parts": self._parts},
         )
         return self.final_key
@@ -63,7 +85,7 @@ class S3LandingZone:
         self.url = url
         self.bucket = parts.netloc
         self.prefix = parts.path.strip("/")
-        self.client = client or boto3.client("s3")
+        self.client = client or boto3.client("s3", config=CLIENT_CONFIG)
 
     def _object_key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
@@ -89,21 +111,51 @@ class S3LandingZone:
         return _S3UploadWriter(self.client, self.bucket, self._object_key(key), key)
 
     def local_path(self, key: str, scratch: Path) -> Path:
-        """Downloads the object (streamed to disk) for DuckDB to read."""
+        """Downloads the object (streamed to disk) for DuckDB to read. Only a missing object
+        is FileNotFoundError; throttling and S3's own failures stay ClientErrors (transient)."""
         target = scratch / key.rsplit("/", 1)[-1]
         try:
             self.client.download_file(self.bucket, self._object_key(key), str(target))
-        except self.client.exceptions.ClientError as exc:
-            raise FileNotFoundError(f"{key} is not in the landing zone {self.url}: {exc}") from exc
+        except ClientError as exc:
+            if _is_missing(exc):
+                raise FileNotFoundError(f"{key} is not in the landing zone {self.url}") from exc
+            raise
         return target
 
-    def mark_processed(self, key: str) -> str:
-        target = f"{PROCESSED}/{key.rsplit('/', 1)[-1]}"
-        # The managed copy handles objects over 5 GB with a multipart copy.
-        self.client.copy(
-            {"Bucket": self.bucket, "Key": self._object_key(key)},
-            self.bucket,
-            self._object_key(target),
+    def mark_processed(self, key: str, upload_id: str) -> str:
+        return self._move(key, filed_key(PROCESSED, key, upload_id))
+
+    def mark_failed(self, key: str, upload_id: str, reason: str) -> str:
+        target = filed_key(FAILED, key, upload_id)
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self._object_key(f"{target}{ERROR_SUFFIX}"),
+            Body=(reason + "\n").encode(),
         )
+        return self._move(key, target)
+
+    def _move(self, key: str, target: str) -> str:
+        if key == target:
+            return target
+        try:
+            # The managed copy handles objects over 5 GB with a multipart copy.
+            self.client.copy(
+                {"Bucket": self.bucket, "Key": self._object_key(key)},
+                self.bucket,
+                self._object_key(target),
+            )
+        except ClientError as exc:
+            # Moved already by an earlier attempt that stopped before recording it.
+            if not (_is_missing(exc) and self._exists(target)):
+                raise
         self.client.delete_object(Bucket=self.bucket, Key=self._object_key(key))
         return target
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._object_key(key))
+        except ClientError as exc:
+            if _is_missing(exc):
+                return False
+            raise
+        return True

@@ -9,8 +9,6 @@ from psycopg.rows import dict_row
 
 from txn_core.sql import load_sql
 
-STATUSES = ("queued", "running", "succeeded", "failed")
-
 
 def register_upload(
     conn: psycopg.Connection,
@@ -41,6 +39,10 @@ def mark_failed(conn: psycopg.Connection, upload_id: str, error: str) -> None:
     conn.execute(load_sql("ledger/mark_failed"), {"upload_id": upload_id, "error": error[:4000]})
 
 
+def mark_retrying(conn: psycopg.Connection, upload_id: str, error: str) -> None:
+    conn.execute(load_sql("ledger/mark_retrying"), {"upload_id": upload_id, "error": error[:4000]})
+
+
 def set_landing_key(conn: psycopg.Connection, upload_id: str, landing_key: str) -> None:
     """Where the upload's file now lies (it moves to processed/ once loaded)."""
     conn.execute(load_sql("ledger/set_landing_key"), {"upload_id": upload_id, "key": landing_key})
@@ -51,8 +53,9 @@ def get_upload(conn: psycopg.Connection, upload_id: str) -> dict[str, Any] | Non
         return cur.execute(load_sql("ledger/get_upload"), {"upload_id": upload_id}).fetchone()
 
 
-def uploads_by_landing_key(conn: psycopg.Connection, landing_keys: list[str]) -> dict[str, str]:
-    rows = conn.execute(load_sql("ledger/find_uploads_by_key"), {"landing_keys": landing_keys})
+def statuses(conn: psycopg.Connection, upload_ids: list[str]) -> dict[str, str]:
+    """upload id -> status, for those of `upload_ids` the ledger knows."""
+    rows = conn.execute(load_sql("ledger/statuses"), {"upload_ids": upload_ids})
     return dict(rows.fetchall())
 
 

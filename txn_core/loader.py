@@ -1,9 +1,10 @@
 """Loads one landed CSV file into `transactions`, exactly once and atomically.
 
-DuckDB parses and checks the file (txn_core.validate); PostgreSQL receives the accepted rows
-with COPY into a temporary table and keeps those whose transaction_id it has never seen, all in
-one transaction with the rejected rows and the ledger's counts. A crash at any point leaves
-none of the upload's rows; running the load again gives the same result.
+DuckDB parses and checks the file (txn_core.validate), outside any lock; PostgreSQL receives the
+accepted rows with COPY and keeps those whose transaction_id it has never seen, in one
+transaction with the rejected rows, the days the analytics must refresh and the ledger's counts.
+A crash at any point leaves none of the upload's rows; running the load again, or twice at
+once, gives the same result.
 """
 
 from __future__ import annotations
@@ -23,12 +24,18 @@ import psycopg
 from txn_core import ledger
 from txn_core.contract import FileRejected
 from txn_core.sql import load_sql
-from txn_core.validate import CheckedFile, checked_file
+from txn_core.validate import CheckedFile, RejectLimits, checked_file
 
 COPY_CHUNK_BYTES = 1024 * 1024
 REJECTED_SAMPLE_SIZE = 5
 
 log = logging.getLogger(__name__)
+
+OnStage = Callable[[str], None]
+
+
+class UploadNotRegistered(KeyError):
+    """The ledger has no such upload: there is nothing to load it into."""
 
 
 @dataclass
@@ -113,11 +120,16 @@ def _insert_accepted_rows(cur: psycopg.Cursor, upload_id: str, checked: CheckedF
 
 
 def _commit_rows(
-    conn: psycopg.Connection, upload_id: str, checked: CheckedFile, before_commit: Callable | None
-) -> int:
-    """The one transaction of a load: rows, rejected rows and the ledger, or nothing."""
+    conn: psycopg.Connection, upload_id: str, checked: CheckedFile, on_stage: OnStage
+) -> int | None:
+    """The one transaction of a load: rows, rejected rows, the days to refresh and the ledger,
+    or nothing. None when another run of the same upload committed first."""
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(load_sql("ingest/lock_ingestion"))
+        (status,) = cur.execute(load_sql("ledger/lock_upload"), {"upload_id": upload_id}).fetchone()
+        if status == "succeeded":
+            return None
+        on_stage("copying")
         rows_loaded = _insert_accepted_rows(cur, upload_id, checked)
         if checked.rows_rejected:
             cur.execute(load_sql("ingest/create_staging_rejected"))
@@ -125,6 +137,10 @@ def _commit_rows(
                 cur, "COPY staging_rejected FROM STDIN (FORMAT csv)", [checked.rejected_csv]
             )
             cur.execute(load_sql("ingest/insert_rejected"), {"upload_id": upload_id})
+        if rows_loaded:
+            cur.execute(
+                load_sql("ingest/queue_days"), {"upload_id": upload_id, "days": checked.days}
+            )
         cur.execute(
             load_sql("ledger/mark_succeeded"),
             {
@@ -138,8 +154,7 @@ def _commit_rows(
                 "days_touched": checked.days,
             },
         )
-        if before_commit:
-            before_commit()
+        on_stage("copied")
     return rows_loaded
 
 
@@ -150,47 +165,55 @@ def load_upload(
     *,
     run_id: str | None = None,
     workdir: Path | None = None,
-    logger: logging.Logger | None = None,
-    before_commit: Callable[[], None] | None = None,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
+    on_stage: OnStage | None = None,
+    limits: RejectLimits | None = None,
 ) -> LoadResult:
-    """Load the registered upload `upload_id` from the local file `path`.
+    """Load the registered upload `upload_id` from the local file `path`, once.
 
-    Raises FileRejected (after marking the upload failed) when the file breaks the contract.
-    `before_commit` runs inside the load's transaction just before it commits (tests use it to
-    fail a load at its last moment).
+    Raises FileRejected (after marking the upload failed) when the file breaks the contract;
+    any other error leaves nothing of the load and the upload as it was, for the caller to
+    retry or give up. A second run of a succeeded upload, even one racing the first, returns
+    the ledger's result and changes nothing. `on_stage` hears each step: "checking",
+    "checked", "copying", "copied" (still inside the transaction) and "committed".
     """
     logger = logger or log
+    stage = on_stage or (lambda _name: None)
     started = time.monotonic()
     with psycopg.connect(database_url, autocommit=True) as conn:
         existing = ledger.get_upload(conn, upload_id)
         if existing is None:
-            raise KeyError(f"upload {upload_id!r} is not registered in the ledger")
+            raise UploadNotRegistered(f"upload {upload_id!r} is not registered in the ledger")
         if existing["status"] == "succeeded":
             logger.info("Upload %s was already loaded; nothing to do.", upload_id)
             return LoadResult.from_ledger(existing)
         ledger.mark_running(conn, upload_id, run_id)
 
+        if workdir is not None:
+            workdir.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f"load-{upload_id}-", dir=workdir))
         try:
             logger.info("Checking %s against the data contract (DuckDB)...", path.name)
-            with checked_file(path, scratch, upload_id) as checked:
+            stage("checking")
+            with checked_file(path, scratch, upload_id, limits) as checked:
+                stage("checked")
                 logger.info(
                     "Checked %s rows: %s valid, %s rejected; loading into PostgreSQL...",
-                    f"{checked.rows_read:,}", f"{checked.rows_valid:,}",
+                    f"{checked.rows_read:,}",
+                    f"{checked.rows_valid:,}",
                     f"{checked.rows_rejected:,}",
                 )
-                rows_loaded = _commit_rows(conn, upload_id, checked, before_commit)
+                rows_loaded = _commit_rows(conn, upload_id, checked, stage)
                 sample = _rejected_sample(checked.rejected_csv) if checked.rows_rejected else []
         except FileRejected as exc:
             ledger.mark_failed(conn, upload_id, str(exc))
             raise
-        except BaseException as exc:
-            # The transaction rolled back: record why, unless the connection itself is gone.
-            if not conn.closed:
-                ledger.mark_failed(conn, upload_id, f"{type(exc).__name__}: {exc}")
-            raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+        if rows_loaded is None:
+            logger.info("Upload %s was loaded by another run meanwhile; nothing to do.", upload_id)
+            return LoadResult.from_ledger(ledger.get_upload(conn, upload_id))
+    stage("committed")
 
     result = LoadResult(
         upload_id=upload_id,
@@ -206,7 +229,11 @@ def load_upload(
     )
     logger.info(
         "Upload %s: %s read, %s loaded, %s duplicate, %s rejected in %.1f s.",
-        upload_id, f"{result.rows_read:,}", f"{result.rows_loaded:,}",
-        f"{result.rows_duplicate:,}", f"{result.rows_rejected:,}", result.seconds,
+        upload_id,
+        f"{result.rows_read:,}",
+        f"{result.rows_loaded:,}",
+        f"{result.rows_duplicate:,}",
+        f"{result.rows_rejected:,}",
+        result.seconds,
     )
     return result

@@ -28,6 +28,19 @@ class Settings(BaseSettings):
     dagster_port: int = 3000
     max_upload_bytes: int = Field(default=2 * 1024**3, description="Largest accepted upload.")
     upload_chunk_bytes: int = Field(default=1024**2, description="Streaming chunk size.")
+    reject_file_fraction: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="A file is refused as a whole when more than this share of its rows is "
+        "bad (and at least reject_file_min_rows are).",
+    )
+    reject_file_min_rows: int = Field(
+        default=1000, ge=1, description="Bad rows a file may always have, whatever its size."
+    )
+    max_decompressed_bytes: int = Field(
+        default=8 * 1024**3, description="Largest accepted size of a gzip file's contents."
+    )
     settle_seconds: float = Field(
         default=2.0,
         description="A dropped file is ingested only once its size and mtime held this long.",

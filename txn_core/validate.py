@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 
 from txn_core.contract import CsvLayout, FileRejected, inspect_file
+from txn_core.decompress import gunzip_capped
+from txn_core.settings import get_settings
 from txn_core.sql import load_sql
 
 DUCKDB_MEMORY_LIMIT = "512MB"
@@ -108,6 +110,41 @@ class AcceptedChunks:
         self._thread.join()
 
 
+@dataclass(frozen=True)
+class RejectLimits:
+    """When a file is refused as a whole instead of loading its good rows (like Snowflake's
+    ON_ERROR = SKIP_FILE_n%): more than `fraction` of its rows bad, and at least `min_rows`."""
+
+    fraction: float = 0.10
+    min_rows: int = 1000
+    max_decompressed_bytes: int = 8 * 1024**3
+
+    @classmethod
+    def from_settings(cls) -> RejectLimits:
+        settings = get_settings()
+        return cls(
+            settings.reject_file_fraction,
+            settings.reject_file_min_rows,
+            settings.max_decompressed_bytes,
+        )
+
+    def refuses(self, rows_read: int, rows_rejected: int) -> bool:
+        return rows_rejected >= self.min_rows and rows_rejected > self.fraction * rows_read
+
+
+def _refusal(
+    con: duckdb.DuckDBPyConnection, rows_read: int, rows_rejected: int, limits: RejectLimits
+) -> FileRejected:
+    reasons = con.execute(load_sql("ingest/common_reasons")).fetchall()
+    commonest = "; ".join(f"{reason} ({rows:,})" for reason, rows in reasons)
+    return FileRejected(
+        f"too many bad rows: {rows_rejected:,} of {rows_read:,} "
+        f"({rows_rejected / rows_read:.1%}) break the contract, over the limit of "
+        f"{limits.fraction:.0%} (and at least {limits.min_rows:,} rows); the commonest: "
+        f"{commonest}. Nothing was loaded."
+    )
+
+
 @dataclass
 class CheckedFile:
     """What the DuckDB stage found in one file; `accepted` streams the rows to load."""
@@ -123,13 +160,20 @@ class CheckedFile:
 
 
 @contextmanager
-def checked_file(path: Path, workdir: Path, upload_id: str) -> Iterator[CheckedFile]:
-    """Check `path` against the data contract (FileRejected if the file as a whole is bad).
+def checked_file(
+    path: Path, workdir: Path, upload_id: str, limits: RejectLimits | None = None
+) -> Iterator[CheckedFile]:
+    """Check `path` against the data contract. FileRejected if the file as a whole is bad: not
+    CSV text, a required column missing, too big decompressed, or too many bad rows.
 
     The accepted rows are labelled with `upload_id`, ready to COPY into `transactions`.
     """
+    limits = limits or RejectLimits.from_settings()
     layout = inspect_file(path)
     workdir.mkdir(parents=True, exist_ok=True)
+    if layout.compression == "gzip":
+        path = gunzip_capped(path, workdir / "decompressed.csv", limits.max_decompressed_bytes)
+        layout = CsvLayout("none", layout.column_count, layout.positions)
     con = duckdb.connect(":memory:")
     accepted = None
     try:
@@ -149,6 +193,9 @@ def checked_file(path: Path, workdir: Path, upload_id: str) -> Iterator[CheckedF
         (valid, invalid, malformed, first_ts, last_ts, days) = con.execute(
             load_sql("ingest/summarise_checked")
         ).fetchone()
+        rows_read, rows_rejected = valid + invalid + malformed, invalid + malformed
+        if limits.refuses(rows_read, rows_rejected):
+            raise _refusal(con, rows_read, rows_rejected, limits)
         rejected_csv = workdir / "rejected.csv"
         if invalid or malformed:
             con.execute(load_sql("ingest/record_shifts"))
@@ -160,9 +207,9 @@ def checked_file(path: Path, workdir: Path, upload_id: str) -> Iterator[CheckedF
         yield CheckedFile(
             accepted=accepted,
             rejected_csv=rejected_csv,
-            rows_read=valid + invalid + malformed,
+            rows_read=rows_read,
             rows_valid=valid,
-            rows_rejected=invalid + malformed,
+            rows_rejected=rows_rejected,
             first_timestamp=first_ts,
             last_timestamp=last_ts,
             days=list(days or []),

@@ -3,5 +3,5 @@ WITH removed AS (
     DELETE FROM user_daily_spend WHERE spend_date = ANY(%(days)s)
     RETURNING user_id, spend_date
 )
-INSERT INTO daily_spend_changes (user_id, spend_date)
+INSERT INTO changed_user_days (user_id, spend_date)
 SELECT user_id, spend_date FROM removed;

@@ -23,5 +23,5 @@ inserted AS (
     GROUP BY user_id, transaction_date
     RETURNING user_id, spend_date
 )
-INSERT INTO daily_spend_changes (user_id, spend_date)
+INSERT INTO changed_user_days (user_id, spend_date)
 SELECT user_id, spend_date FROM inserted;

@@ -7,9 +7,8 @@
 CREATE TEMP TABLE risk_scope ON COMMIT DROP AS
 SELECT c.user_id, min(c.spend_date) AS changed_from,
        (r.last_transaction_at AT TIME ZONE 'UTC')::date AS known_last_day
-FROM daily_spend_changes AS c
+FROM changed_user_days AS c
 LEFT JOIN user_risk_profile AS r ON r.user_id = c.user_id
-WHERE c.change_id > %(after)s AND c.change_id <= %(up_to)s
 GROUP BY c.user_id, r.last_transaction_at;
 
 ANALYZE risk_scope;
@@ -57,7 +56,7 @@ UPDATE user_risk_profile AS r
 SET tx_count = s.tx_count,
     total_spend = s.total_spend,
     sum_squares = s.sum_squares,
-    mean_amount = round(s.mean, 2),
+    mean_amount = s.mean,
     stddev_amount = round(s.stddev, 2),
     volatility_index = CASE WHEN s.mean = 0 THEN 0 ELSE round(s.stddev / s.mean, 2) END,
     max_single_transaction = s.max_amount,
@@ -109,7 +108,7 @@ stats AS (
            sqrt(greatest(sum_squares / tx_count - (total_spend / tx_count) ^ 2, 0)) AS stddev
     FROM merged
 )
-SELECT user_id, tx_count, total_spend, round(mean, 2), round(stddev, 2), sum_squares,
+SELECT user_id, tx_count, total_spend, mean, round(stddev, 2), sum_squares,
        CASE WHEN mean = 0 THEN 0 ELSE round(stddev / mean, 2) END,
        0,  -- ranked below, over all users
        max_amount, shortest_gap_seconds / 60.0, first_at, last_at, active_days,

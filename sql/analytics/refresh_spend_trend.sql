@@ -8,7 +8,7 @@ SELECT c.user_id,
        -- new day comes later (the days in between get their zero rows).
        least(min(c.spend_date), t.series_end + 1) AS changed_from,
        s.first_day, s.last_day
-FROM daily_spend_changes AS c
+FROM changed_user_days AS c
 JOIN LATERAL (
     SELECT min(spend_date) AS first_day, max(spend_date) AS last_day
     FROM user_daily_spend AS d
@@ -17,7 +17,6 @@ JOIN LATERAL (
 JOIN LATERAL (
     SELECT max(spend_date) AS series_end FROM user_spend_trend AS t WHERE t.user_id = c.user_id
 ) AS t ON true
-WHERE c.change_id > %(after)s AND c.change_id <= %(up_to)s
 GROUP BY c.user_id, s.first_day, s.last_day, t.series_end;
 
 -- Without statistics the planner would hash whole tables instead of using the primary keys.

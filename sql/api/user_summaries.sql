@@ -46,7 +46,8 @@ totals AS (
            sum(total_amount) AS total_amount,
            min(min_amount) AS min_transaction,
            max(max_amount) AS max_transaction,
-           round(sum(total_amount) / nullif(sum(tx_count), 0), 2) AS mean_transaction
+           -- exact: numeric division, no rounding (display rounding belongs to the pages)
+           sum(total_amount) / nullif(sum(tx_count), 0) AS mean_transaction
     FROM parts
     GROUP BY ask
 )

@@ -17,9 +17,9 @@ def tx(user: int, when: str, amount: str) -> str:
 
 
 def refresh_days(conn, days):
-    analytics.rebuild_daily_spend(conn, [dt.date.fromisoformat(day) for day in days])
-    analytics.refresh_spend_trend(conn)
-    analytics.refresh_risk_profile(conn)
+    """Fold in what the loads queued; they queued exactly `days`."""
+    result = analytics.refresh_analytics(conn)
+    assert result.days == [dt.date.fromisoformat(day) for day in days]
 
 
 @pytest.fixture
@@ -102,12 +102,11 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path, load, warehouse_url
             *[tx(user, f"{day} {hour:02d}:{17 * user % 60:02d}:00", f"{user * 3 + hour}.25")
               for user in range(1, 6 + index) for hour in (1, 9, 23)],
         ]))
-        analytics.rebuild_daily_spend(conn, [dt.date.fromisoformat(day)])  # day by day
-        trend = analytics.refresh_spend_trend(conn)
-        risk = analytics.refresh_risk_profile(conn)
+        result = analytics.refresh_analytics(conn)  # day by day
         # An appended day rewrites one trend row per user active that day, no more.
-        assert trend.rows_written == trend.users_touched == 5 + index
-        assert risk.users_touched == 5 + index
+        assert result.days == [dt.date.fromisoformat(day)]
+        assert result.trend_rows == result.trend_users == 5 + index
+        assert result.risk_users == 5 + index
     # A late upload into an earlier day, then the day is rebuilt and changes merge again.
     load(write_csv(tmp_path / "late.csv", [HEADER, tx(2, "2024-02-02 05:00:00", "999.99")]))
     refresh_days(conn, ["2024-02-02"])
@@ -116,8 +115,6 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path, load, warehouse_url
     incremental = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
     for table in tables:
         conn.execute(f"TRUNCATE {table}")
-    conn.execute("UPDATE analytics_watermarks SET last_change_id = 0")
-    conn.execute("TRUNCATE daily_spend_changes")
     analytics.rebuild_everything(conn)
     full = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
     assert incremental == full
@@ -132,5 +129,6 @@ def test_a_duplicate_upload_changes_no_number(tmp_path, load, conn):
     refresh_days(conn, ["2024-03-01"])
     before = conn.execute("SELECT * FROM user_risk_profile").fetchall()
     load(path)
-    refresh_days(conn, ["2024-03-01"])
+    refresh_days(conn, [])  # nothing new was loaded, so nothing was queued
+    analytics.rebuild_everything(conn)
     assert conn.execute("SELECT * FROM user_risk_profile").fetchall() == before

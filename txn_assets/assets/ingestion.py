@@ -14,9 +14,12 @@ from dagster import (
 
 from txn_assets.partitions import is_daily_partition, upload_partitions
 from txn_assets.resources import LandingZoneResource, WarehouseResource
-from txn_core import ledger
+from txn_assets.retries import TRANSIENT_RETRIES, attempts_left
+from txn_core import ingest
 from txn_core.contract import FileRejected
-from txn_core.loader import LoadResult, load_upload
+from txn_core.failures import is_transient
+from txn_core.landing import LandingZone
+from txn_core.loader import LoadResult, UploadNotRegistered
 
 
 def _rejected_preview(result: LoadResult) -> str:
@@ -51,13 +54,16 @@ def load_metadata(result: LoadResult) -> dict:
     partitions_def=upload_partitions,
     group_name="ingestion",
     kinds={"duckdb", "postgres"},
+    retry_policy=TRANSIENT_RETRIES,
     description=(
         "One partition per landed CSV file (an API upload, a file dropped into the landing "
-        "zone, or a generated day). Materialising a partition checks the file against the "
-        "data contract with DuckDB and loads its new rows into `transactions` with COPY, "
-        "exactly once and atomically, with the ledger's counts in the same transaction: rows "
-        "read = loaded + duplicate + rejected. Bad rows go to `rejected_rows` with their line "
-        "and reason."
+        "zone, or a generated bulk file); writes its rows into `transactions`. Materialising a "
+        "partition checks the file against the data contract with DuckDB and loads its new rows "
+        "with COPY, exactly once and atomically, with the ledger's counts and the days to "
+        "refresh in the same transaction: rows read = loaded + duplicate + rejected. Bad rows go "
+        "to `rejected_rows` with their line and reason; a file with too many is refused whole. "
+        "The file then moves to processed/ (or failed/, with its reason). Re-materialising "
+        "finishes what a crashed run left and changes nothing that succeeded."
     ),
     tags={"txn/pipeline": "ingestion"},
 )
@@ -65,38 +71,50 @@ def raw_uploads(
     context: AssetExecutionContext, warehouse: WarehouseResource, landing: LandingZoneResource
 ) -> MaterializeResult:
     upload_id = context.partition_key
-    with warehouse.connect() as conn:
-        upload = ledger.get_upload(conn, upload_id)
-    if upload is None:
-        raise Failure(f"Upload {upload_id} is not in the ledger.", allow_retries=False)
-
-    if upload["status"] == "succeeded":
-        context.log.info(f"Upload {upload_id} was already loaded; nothing to do.")
-        return MaterializeResult(metadata=load_metadata(LoadResult.from_ledger(upload)))
-
     zone = landing.zone()
-    with tempfile.TemporaryDirectory(prefix="txn-load-") as scratch:
-        try:
-            path = zone.local_path(upload["landing_key"], Path(scratch))
-        except FileNotFoundError as exc:
-            with warehouse.connect() as conn:
-                ledger.mark_failed(conn, upload_id, str(exc))
-            raise Failure(str(exc), allow_retries=False) from exc
-        try:
-            result = load_upload(
-                warehouse.database_url, upload_id, path,
-                run_id=context.run.run_id, logger=context.log, workdir=Path(scratch),
+    try:
+        with tempfile.TemporaryDirectory(prefix="txn-load-") as scratch:
+            result = ingest.ingest_upload(
+                warehouse.database_url,
+                zone,
+                upload_id,
+                scratch=Path(scratch),
+                run_id=context.run.run_id,
+                logger=context.log,
             )
-        except FileRejected as exc:
-            raise Failure(
-                f"{upload['file_name']} was rejected as a whole: {exc}",
-                metadata={"upload_id": upload_id},
-                allow_retries=False,
-            ) from exc
-    with warehouse.connect() as conn:
-        ledger.set_landing_key(conn, upload_id, zone.mark_processed(upload["landing_key"]))
+    except UploadNotRegistered as exc:
+        raise Failure(str(exc), allow_retries=False) from exc
+    except Exception as exc:
+        raise _failed_attempt(context, warehouse, zone, upload_id, exc) from exc
     mark_days_updated(context, result)
     return MaterializeResult(metadata=load_metadata(result))
+
+
+def _failed_attempt(
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    zone: LandingZone,
+    upload_id: str,
+    exc: Exception,
+) -> Exception:
+    """What a failed attempt raises: the error itself, for the retry policy, when it is
+    transient and attempts are left; else a Failure that is never retried, with the upload
+    given up (failed in the ledger, its file under failed/ with the reason)."""
+    reason = str(exc) if isinstance(exc, FileRejected) else f"{type(exc).__name__}: {exc}"
+    if is_transient(exc) and attempts_left(context.retry_number):
+        context.log.warning(f"Attempt {context.retry_number + 1} failed; retrying: {reason}")
+        ingest.retry_later(
+            warehouse.database_url,
+            upload_id,
+            f"attempt {context.retry_number + 1} failed, retrying: {reason}",
+        )
+        return exc
+    ingest.give_up(warehouse.database_url, zone, upload_id, reason)
+    return Failure(
+        f"Upload {upload_id} failed: {reason}",
+        metadata={"upload_id": upload_id},
+        allow_retries=False,
+    )
 
 
 def mark_days_updated(context: AssetExecutionContext, result: LoadResult) -> None:

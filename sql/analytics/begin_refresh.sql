@@ -1,0 +1,14 @@
+-- Refreshes take turns: the lock comes before the snapshot, so each one sees everything the
+-- previous one committed. Readers are not blocked (this mode conflicts only with writers).
+-- One snapshot for the whole refresh: the queue it reads, the transactions it aggregates and
+-- the reconciliation it checks all agree, whatever loads commit meanwhile.
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
+LOCK TABLE user_daily_spend IN EXCLUSIVE MODE;
+
+-- The queue entries this refresh folds in; entries committed after its snapshot stay queued.
+CREATE TEMP TABLE claimed_days ON COMMIT DROP AS
+SELECT entry_id, spend_date FROM analytics_pending_days;
+
+-- Every (user, day) whose daily spend this refresh rewrites: the trend and the risk profile
+-- rework exactly these.
+CREATE TEMP TABLE changed_user_days (user_id integer, spend_date date) ON COMMIT DROP;

@@ -1,1 +1,0 @@
-SELECT DISTINCT transaction_date FROM transactions ORDER BY 1;

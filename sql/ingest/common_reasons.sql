@@ -1,0 +1,8 @@
+-- DuckDB. The commonest reasons the rows of one file were rejected, for the error of a file
+-- refused as a whole.
+SELECT reason, count(*) AS rows FROM checked WHERE reason IS NOT NULL GROUP BY reason
+UNION ALL
+SELECT 'malformed CSV row: ' || lower(error_type), count(DISTINCT line)
+FROM reject_errors GROUP BY error_type
+ORDER BY rows DESC, reason
+LIMIT 3;
