@@ -12,8 +12,9 @@ def instance():
 
     Dagster keeps the current instance's state storage in a context variable; pinning it to this
     test's instance keeps a closed instance from an earlier test from leaking in."""
-    with instance_for_test() as test_instance, set_defs_state_storage(
-        test_instance.defs_state_storage
+    with (
+        instance_for_test() as test_instance,
+        set_defs_state_storage(test_instance.defs_state_storage),
     ):
         yield test_instance
 

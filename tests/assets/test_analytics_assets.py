@@ -1,60 +1,151 @@
-"""The analytics assets on real resources: a backfilled range of days flows into all three
-tables, their checks pass, and the automation conditions ask for exactly what changed."""
+"""The analytics on real resources: the ingestion and generation jobs refresh them in the same
+run, whatever the days' dates; the backlog sensor launches a refresh for whatever else queued
+days, and only when no run in flight will."""
+
+import uuid
 
 import psycopg
-from dagster import materialize
+from dagster import DagsterRun, DagsterRunStatus, build_sensor_context, materialize
 
-from txn_assets.assets.analytics import user_daily_spend, user_risk_profile, user_spend_trend
+from tests.conftest import HEADER
+from tests.helpers import assert_analytics_equal_a_full_rebuild
+from txn_assets.assets.analytics import analytics_tables
 from txn_assets.assets.generation import daily_transactions
+from txn_assets.definitions import defs
+from txn_assets.jobs import REFRESHES_ANALYTICS
 from txn_assets.schedules import RANGE_END_TAG, RANGE_START_TAG
+from txn_assets.sensors import analytics_backlog_sensor
+from txn_core import analytics, ledger
 
 RANGE = {RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-01-14"}
 
 
-def test_a_range_of_days_flows_into_every_table_and_every_check_passes(
+def materialized(result) -> dict[str, dict]:
+    return {
+        event.asset_key.path[-1]: {key: value.value for key, value in event.metadata.items()}
+        for event in result.get_asset_materialization_events()
+        for event in [event.event_specific_data.materialization]
+    }
+
+
+def test_a_generated_range_is_refreshed_in_the_same_run_and_every_check_passes(
     instance, resources, warehouse_url
 ):
-    config = {"ops": {"daily_transactions": {"config": {"rows_per_day": 300}}}}
-    assert materialize(
-        [daily_transactions], instance=instance, resources=resources, tags=RANGE,
-        run_config=config,
-    ).success
-    result = materialize(
-        [user_daily_spend, user_spend_trend, user_risk_profile],
-        instance=instance, resources=resources, tags=RANGE,
+    job = defs.resolve_job_def("generate_days")
+    result = job.execute_in_process(
+        instance=instance,
+        resources=resources,
+        tags=RANGE,
+        run_config={"ops": {"daily_transactions": {"config": {"rows_per_day": 300}}}},
     )
     assert result.success
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks == {
-        "reconciles_with_transactions": True, "no_missing_day": True, "one_row_per_user": True
+        "reconciles_with_transactions": True,
+        "no_missing_day": True,
+        "one_row_per_user": True,
     }
-    daily = {
-        m.asset_key.path[-1]: m.metadata
-        for m in result.get_asset_materialization_events()
-        for m in [m.event_specific_data.materialization]
-    }
-    assert daily["user_risk_profile"]["users_touched"].value > 100
-    assert "| rank | user |" in daily["user_risk_profile"]["top_spenders"].value
+    metadata = materialized(result)
+    assert metadata["user_daily_spend"]["days_refreshed"] == 14
+    assert metadata["user_risk_profile"]["users_touched"] > 100
+    assert "| rank | user |" in metadata["user_risk_profile"]["top_spenders"]
 
-    with psycopg.connect(warehouse_url) as conn:
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
         facts = conn.execute(
             "SELECT count(*), sum(transaction_amount), count(DISTINCT user_id) FROM transactions"
         ).fetchone()
-        assert conn.execute(
-            "SELECT sum(tx_count), sum(total_amount) FROM user_daily_spend"
-        ).fetchone() == facts[:2]
-        assert conn.execute(
-            "SELECT sum(tx_count), sum(total_spend), count(*) FROM user_risk_profile"
-        ).fetchone() == facts
-        ranks = conn.execute(
-            "SELECT min(global_whale_rank), max(global_whale_rank) FROM user_risk_profile"
-        ).fetchone()
-    assert ranks[0] == 1 and ranks[1] <= facts[2]
+        assert (
+            conn.execute("SELECT sum(tx_count), sum(total_amount) FROM user_daily_spend").fetchone()
+            == facts[:2]
+        )
+        assert (
+            conn.execute(
+                "SELECT sum(tx_count), sum(total_spend), count(*) FROM user_risk_profile"
+            ).fetchone()
+            == facts
+        )
+        assert analytics.backlog(conn).days == 0
 
-    again = materialize([user_spend_trend, user_risk_profile], instance=instance,
-                        resources=resources)
-    touched = [
-        m.event_specific_data.materialization.metadata["users_touched"].value
-        for m in again.get_asset_materialization_events()
+    again = materialize([analytics_tables], instance=instance, resources=resources)
+    assert materialized(again)["user_daily_spend"]["days_refreshed"] == 0  # nothing new
+
+
+def test_an_upload_of_any_date_is_readable_after_its_ingestion_run(
+    instance, resources, zone, warehouse_url
+):
+    """Days before the history start, today and decades ahead are not daily partitions; their
+    rows reach the analytics all the same."""
+    lines = [
+        "00000000-0000-4000-8000-000000000001,41,1,2023-12-31T23:00:00Z,10.00",
+        "00000000-0000-4000-8000-000000000002,41,1,2043-05-17T08:00:00Z,30.00",
+        "00000000-0000-4000-8000-000000000003,42,1,2024-03-01T08:00:00Z,5.00",
     ]
-    assert touched == [0, 0]  # nothing changed since: nothing rewritten
+    (zone.root / "incoming" / "any-day.csv").write_text("\n".join([HEADER, *lines]) + "\n")
+    (landed,) = zone.list_incoming()
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        ledger.register_upload(
+            conn,
+            upload_id=landed.upload_id,
+            source="landing",
+            file_name="any-day.csv",
+            landing_key=landed.key,
+            size_bytes=landed.size,
+        )
+    instance.add_dynamic_partitions("uploads", [landed.upload_id])
+    result = defs.resolve_job_def("ingest_upload").execute_in_process(
+        instance=instance, resources=resources, partition_key=landed.upload_id
+    )
+    assert result.success
+    assert materialized(result)["user_daily_spend"]["days_refreshed"] == 3
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        profile = conn.execute(
+            "SELECT tx_count, total_spend, mean_amount FROM user_risk_profile WHERE user_id = 41"
+        ).fetchone()
+        assert profile == (2, 40, 20)
+        trend_days = conn.execute(
+            "SELECT count(*), sum(daily_total) FROM user_spend_trend WHERE user_id = 41"
+        ).fetchone()
+        assert trend_days == (7078, 40)  # every day from 2023-12-31 to 2043-05-17
+        assert_analytics_equal_a_full_rebuild(conn)
+
+
+def tick(instance, resources):
+    with build_sensor_context(instance=instance, resources=resources) as context:
+        return analytics_backlog_sensor(context)
+
+
+def test_the_backlog_sensor_refreshes_what_no_run_in_flight_will(
+    instance, resources, warehouse_url
+):
+    assert "No day waits" in tick(instance, resources).skip_message
+
+    # A backfill of the generator alone queues days and refreshes nothing.
+    assert materialize(
+        [daily_transactions],
+        instance=instance,
+        resources=resources,
+        tags={RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-01-03"},
+    ).success
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        assert analytics.backlog(conn).days == 3
+
+    in_flight = instance.add_run(
+        DagsterRun(
+            job_name="ingest_upload",
+            run_id=str(uuid.uuid4()),
+            status=DagsterRunStatus.STARTED,
+            tags=REFRESHES_ANALYTICS,
+        )
+    )
+    assert in_flight.run_id in tick(instance, resources).skip_message
+    instance.report_run_failed(in_flight)
+
+    request = tick(instance, resources)
+    assert request.run_key.startswith("backlog-")
+    assert tick(instance, resources).run_key == request.run_key  # no new work, no new run
+
+    result = defs.resolve_job_def("refresh_analytics").execute_in_process(
+        instance=instance, resources=resources
+    )
+    assert materialized(result)["user_daily_spend"]["days_refreshed"] == 3
+    assert "No day waits" in tick(instance, resources).skip_message

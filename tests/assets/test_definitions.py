@@ -11,9 +11,17 @@ from txn_assets.definitions import defs
 def test_dagster_definitions_validate_passes(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}  # an empty home: no instance config
     result = subprocess.run(
-        [Path(sys.executable).parent / "dagster", "definitions", "validate",
-         "-m", "txn_assets.definitions"],
-        capture_output=True, text=True, env=env, timeout=120,
+        [
+            Path(sys.executable).parent / "dagster",
+            "definitions",
+            "validate",
+            "-m",
+            "txn_assets.definitions",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr

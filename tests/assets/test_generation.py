@@ -51,7 +51,10 @@ def test_a_range_of_days_is_one_run_that_loads_each_day_and_a_rerun_adds_nothing
     config = {"ops": {"daily_transactions": {"config": {"rows_per_day": 40}}}}
     tags = {RANGE_START_TAG: "2024-01-05", RANGE_END_TAG: "2024-01-09"}
     result = materialize(
-        [daily_transactions], instance=instance, resources=resources, tags=tags,
+        [daily_transactions],
+        instance=instance,
+        resources=resources,
+        tags=tags,
         run_config=config,
     )
     assert result.success
@@ -66,7 +69,10 @@ def test_a_range_of_days_is_one_run_that_loads_each_day_and_a_rerun_adds_nothing
     assert (source, loaded) == ("generator", expected)
 
     again = materialize(
-        [daily_transactions], instance=instance, resources=resources, partition_key="2024-01-07",
+        [daily_transactions],
+        instance=instance,
+        resources=resources,
+        partition_key="2024-01-07",
         run_config=config,
     )
     assert again.success
@@ -87,7 +93,8 @@ def test_the_schedule_targets_yesterday(instance):
     )
     (request,) = generate_yesterday.evaluate_tick(context).run_requests
     assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == (
-        "2026-03-09", "2026-03-09"
+        "2026-03-09",
+        "2026-03-09",
     )
 
 
@@ -97,8 +104,10 @@ def test_after_downtime_the_next_tick_catches_up_the_missed_days_in_one_run():
     launcher = {"module": "dagster._core.test_utils", "class": "MockedRunLauncher"}
     overrides = {"run_launcher": launcher}
     target = ModuleTarget(
-        module_name="txn_assets.definitions", attribute=None,
-        working_directory=os.getcwd(), location_name="txn_assets",
+        module_name="txn_assets.definitions",
+        attribute=None,
+        working_directory=os.getcwd(),
+        location_name="txn_assets",
     )
 
     def scheduler_tick(context, now):
@@ -123,7 +132,8 @@ def test_after_downtime_the_next_tick_catches_up_the_missed_days_in_one_run():
 
             scheduler_tick(context, dt.datetime(2026, 3, 13, 9, 0, tzinfo=dt.UTC))
             assert requested(instance) == [
-                ("2026-03-09", "2026-03-09"), ("2026-03-10", "2026-03-12")
+                ("2026-03-09", "2026-03-09"),
+                ("2026-03-10", "2026-03-12"),
             ]
 
 
@@ -131,12 +141,19 @@ def test_bulk_generation_lands_a_file_that_the_sensor_ingests(
     instance, resources, zone, warehouse_url
 ):
     job = defs.resolve_job_def("bulk_generate")
-    config = {"ops": {"generate_bulk_file": {"config": {
-        "num_rows": 2_500, "start_date": "2024-02-01", "end_date": "2024-02-10", "seed": 7,
-    }}}}
-    result = job.execute_in_process(
-        run_config=config, instance=instance, resources=resources
-    )
+    config = {
+        "ops": {
+            "generate_bulk_file": {
+                "config": {
+                    "num_rows": 2_500,
+                    "start_date": "2024-02-01",
+                    "end_date": "2024-02-10",
+                    "seed": 7,
+                }
+            }
+        }
+    }
+    result = job.execute_in_process(run_config=config, instance=instance, resources=resources)
     assert result.success
     upload_id = result.output_for_node("generate_bulk_file")
     (landed,) = (Path(zone.root) / "incoming").iterdir()
@@ -152,6 +169,7 @@ def test_bulk_generation_lands_a_file_that_the_sensor_ingests(
     with psycopg.connect(warehouse_url) as conn:
         row = conn.execute(
             "SELECT source, status, rows_loaded, first_timestamp::date, last_timestamp::date "
-            "FROM uploads WHERE upload_id = %s", [upload_id]
+            "FROM uploads WHERE upload_id = %s",
+            [upload_id],
         ).fetchone()
     assert row == ("bulk", "succeeded", 2_500, dt.date(2024, 2, 1), dt.date(2024, 2, 10))

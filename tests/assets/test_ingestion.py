@@ -10,6 +10,7 @@ from tests.conftest import HEADER
 from txn_assets.assets.ingestion import raw_uploads
 from txn_assets.sensors import landing_zone_sensor
 from txn_core import ledger
+from txn_core.loader import load_upload
 
 ROWS = [
     "6f1c2a48-3f0c-4a57-9a43-0c3f8b0f7a11,1,2,2024-03-01 10:00:00,12.50",
@@ -46,7 +47,9 @@ def test_sensor_waits_for_a_dropped_file_to_settle_then_requests_one_run(
     with psycopg.connect(warehouse_url) as conn:
         upload = ledger.get_upload(conn, request.partition_key)
     assert (upload["status"], upload["source"], upload["file_name"]) == (
-        "queued", "landing", "sales.csv"
+        "queued",
+        "landing",
+        "sales.csv",
     )
 
 
@@ -104,11 +107,11 @@ def test_materialising_an_upload_loads_it_and_reports_counts_in_the_ui(
     assert 0 < metadata["seconds"] < time.monotonic() - started + 1
 
     assert not list((zone.root / "incoming").iterdir())
-    assert (zone.root / "processed" / "sales.csv").exists()
+    assert (zone.root / "processed" / f"{upload_id}--sales.csv").exists()
     with psycopg.connect(warehouse_url) as conn:
         upload = ledger.get_upload(conn, upload_id)
         assert upload["status"] == "succeeded"
-        assert upload["landing_key"] == "processed/sales.csv"
+        assert upload["landing_key"] == f"processed/{upload_id}--sales.csv"
         assert conn.execute("SELECT count(*) FROM transactions").fetchone()[0] == 2
 
     again = materialize(
@@ -119,18 +122,72 @@ def test_materialising_an_upload_loads_it_and_reports_counts_in_the_ui(
         assert conn.execute("SELECT count(*) FROM transactions").fetchone()[0] == 2
 
 
-def test_a_wrong_file_fails_the_run_with_the_reason(instance, resources, zone, warehouse_url):
-    drop(zone, "notes.csv", ["just some notes", "nothing tabular"])
+def ingest(instance, resources, zone, name, lines):
+    """Drop a file, let the sensor register it, materialise its partition; the run's result."""
+    drop(zone, name, lines)
     seen = tick(instance, resources)
-    sensor_result = tick(instance, resources, cursor=seen.cursor)
-    upload_id = sensor_result.run_requests[0].partition_key
-    instance.add_dynamic_partitions("uploads", [upload_id])
+    (request,) = tick(instance, resources, cursor=seen.cursor).run_requests
+    instance.add_dynamic_partitions("uploads", [request.partition_key])
     result = materialize(
-        [raw_uploads], instance=instance, resources=resources, partition_key=upload_id,
+        [raw_uploads],
+        instance=instance,
+        resources=resources,
+        partition_key=request.partition_key,
         raise_on_error=False,
     )
+    return request.partition_key, result
+
+
+def attempts(result) -> int:
+    return 1 + sum(event.event_type_value == "STEP_UP_FOR_RETRY" for event in result.all_events)
+
+
+def test_a_wrong_file_fails_once_and_leaves_incoming_with_its_reason(
+    instance, resources, zone, warehouse_url
+):
+    upload_id, result = ingest(instance, resources, zone, "notes.csv", ["just notes", "no table"])
     assert not result.success
+    assert attempts(result) == 1  # the contract fails the same way every time: no retry
     with psycopg.connect(warehouse_url) as conn:
         upload = ledger.get_upload(conn, upload_id)
     assert upload["status"] == "failed"
     assert "missing required column" in upload["error"]
+    assert not list((zone.root / "incoming").iterdir())
+    assert upload["landing_key"] == f"failed/{upload_id}--notes.csv"
+    reason = (zone.root / "failed" / f"{upload_id}--notes.csv.error.txt").read_text()
+    assert "missing required column" in reason
+
+
+def test_a_fixed_file_dropped_under_a_failed_ones_name_is_a_new_upload(
+    instance, resources, zone, warehouse_url
+):
+    failed_id, failed = ingest(instance, resources, zone, "sales.csv", ["oops", "not a table"])
+    assert not failed.success
+    fixed_id, fixed = ingest(instance, resources, zone, "sales.csv", [HEADER, *ROWS])
+    assert fixed.success and fixed_id != failed_id
+    with psycopg.connect(warehouse_url) as conn:
+        statuses = ledger.statuses(conn, [failed_id, fixed_id])
+        assert conn.execute("SELECT count(*) FROM transactions").fetchone()[0] == 2
+    assert statuses == {failed_id: "failed", fixed_id: "succeeded"}
+    again_id, again = ingest(instance, resources, zone, "sales.csv", [HEADER, ROWS[0]])
+    assert again.success  # a third file of that name: its processed copy overwrites none
+    assert sorted(path.name for path in (zone.root / "processed").iterdir()) == sorted(
+        [f"{fixed_id}--sales.csv", f"{again_id}--sales.csv"]
+    )
+
+
+def test_the_sensor_files_a_loaded_file_its_run_left_in_incoming(
+    instance, resources, zone, warehouse_url, tmp_path
+):
+    """A run killed after its load committed, and never retried: the next tick files it."""
+    path = drop(zone, "late.csv", [HEADER, *ROWS])
+    seen = tick(instance, resources)
+    (request,) = tick(instance, resources, cursor=seen.cursor).run_requests
+    load_upload(warehouse_url, request.partition_key, path, workdir=tmp_path)  # no filing
+    result = tick(instance, resources, cursor=seen.cursor)
+    assert not result.run_requests
+    assert not list((zone.root / "incoming").iterdir())
+    assert (zone.root / "processed" / f"{request.partition_key}--late.csv").exists()
+    with psycopg.connect(warehouse_url) as conn:
+        upload = ledger.get_upload(conn, request.partition_key)
+    assert upload["landing_key"] == f"processed/{request.partition_key}--late.csv"

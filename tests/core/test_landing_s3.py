@@ -64,7 +64,7 @@ def test_an_object_dropped_in_s3_is_ingested_once_with_the_ledger(s3_landing, wa
     assert (upload["rows_read"], upload["rows_loaded"]) == (42, 40)
     assert (upload["rows_duplicate"], upload["rows_rejected"]) == (1, 1)
     keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
-    assert keys == ["landing/processed/april.csv"]
+    assert keys == [f"landing/processed/{request.partition_key}--april.csv"]
 
 
 def test_an_upload_through_the_api_streams_to_s3_and_loads_with_the_same_counts(

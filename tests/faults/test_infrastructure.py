@@ -2,6 +2,7 @@
 fills. Each failure is transient (retried, never final), leaves nothing half-done, and the
 retry ends as if nothing had happened."""
 
+import os
 import shutil
 import tempfile
 import time
@@ -10,12 +11,15 @@ from pathlib import Path
 import boto3
 import psycopg
 import pytest
+from dagster import instance_for_test
 
 from tests.conftest import free_port
 from tests.faults.ingestion_run import FAILED_EXIT
 from tests.faults.steps import HEADER, drop_file, rows, run_ingestion, start_ingestion
 from tests.faults.throttling_proxy import ThrottlingProxy
 from tests.helpers import assert_platform_consistent
+from txn_assets.definitions import defs
+from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_core import ingest, ledger
 from txn_core.failures import is_transient
 from txn_core.landing_s3 import CLIENT_CONFIG, S3LandingZone
@@ -112,6 +116,34 @@ def test_s3_throttling_is_retried_and_never_taken_for_a_missing_file(
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         loaded = conn.execute("SELECT count(*) FROM transactions").fetchone()[0]
     assert loaded == data.count + 500
+
+
+def test_a_dagster_run_retries_s3_throttling_with_backoff_and_succeeds(
+    s3_landing, warehouse_url, monkeypatch
+):
+    proxy = ThrottlingProxy(os.environ["AWS_ENDPOINT_URL"])
+    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it keeps the endpoint it first read
+    resources = {
+        "warehouse": WarehouseResource(database_url=warehouse_url),
+        "landing": LandingZoneResource(url=s3_landing, settle_seconds=0.0),
+    }
+    zone = resources["landing"].zone()
+    data = rows(800)
+    upload_id = _drop_in_s3(zone, warehouse_url, "june.csv", data.lines)
+    proxy.throttle_reads = 8  # more than the client's own attempts absorb in one run attempt
+    try:
+        with instance_for_test() as instance:
+            instance.add_dynamic_partitions("uploads", [upload_id])
+            result = defs.resolve_job_def("ingest_upload").execute_in_process(
+                instance=instance, resources=resources, partition_key=upload_id
+            )
+    finally:
+        proxy.close()
+    assert result.success
+    retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert len(retried) == 1 and proxy.throttled == 8
+    assert_platform_consistent(warehouse_url, None, data.count, data.total)
 
 
 def _in_a_full_disk(scratch, megabytes: int) -> tuple[str, ...]:

@@ -84,8 +84,7 @@ def test_refreshes_that_overlap_loads_and_each_other_skip_and_repeat_nothing(
     a.join(60)
     b.join(60)
     assert results["a"].days and results["b"].days  # each folded in its own snapshot's days
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        assert refresh().days == []  # nothing left over
+    assert refresh().days == []  # nothing left over
     assert_platform_consistent(
         warehouse_url, landing_root, first.count + second.count, first.total + second.total
     )

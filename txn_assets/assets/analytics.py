@@ -146,6 +146,7 @@ def analytics_tables(
         },
         check_results=[
             AssetCheckResult(
+                asset_key=DAILY_SPEND,
                 check_name="reconciles_with_transactions",
                 passed=True,
                 metadata={"days_checked": len(days)},
@@ -157,6 +158,7 @@ def analytics_tables(
         metadata={"rows_written": result.trend_rows, "users_touched": result.trend_users},
         check_results=[
             AssetCheckResult(
+                asset_key=TREND,
                 check_name="no_missing_day",
                 passed=not gaps,
                 metadata={"users_with_gaps": str(gaps[:10])},
@@ -168,6 +170,7 @@ def analytics_tables(
         metadata={"users_touched": result.risk_users, "top_spenders": top_spenders},
         check_results=[
             AssetCheckResult(
+                asset_key=RISK,
                 check_name="one_row_per_user",
                 passed=users == risk_rows and missing == 0,
                 metadata={"users": users, "risk_rows": risk_rows, "users_without_row": missing},
