@@ -31,8 +31,8 @@ INSERT INTO user_spend_trend (user_id, spend_date, daily_total, rolling_7d_avg)
 SELECT user_id, spend_date, daily_total, rolling_7d_avg
 FROM (
     SELECT s.user_id, calendar.day::date AS spend_date, s.changed_from, s.first_day,
-           coalesce(d.total_amount, 0) AS daily_total,
-           round(avg(coalesce(d.total_amount, 0)) OVER (
+           coalesce(d.total_amount, 0.00) AS daily_total,
+           round(avg(coalesce(d.total_amount, 0.00)) OVER (
                PARTITION BY s.user_id ORDER BY calendar.day
                ROWS BETWEEN 6 PRECEDING AND CURRENT ROW
            ), 2) AS rolling_7d_avg

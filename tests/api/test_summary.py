@@ -40,17 +40,23 @@ def test_summary_is_exact_over_the_range_with_both_edges_counted(client, spend):
     )
 
     assert response.status_code == 200, response.text
-    # 10 + 30 + 5.25 + 0.01 + 99.99 + 12 = 157.25 over 6 transactions: mean 26.208.. -> 26.21
+    # 10 + 30 + 5.25 + 0.01 + 99.99 + 12 = 157.25 over 6 transactions: the mean is not rounded
     assert response.json() == {
         "user_id": USER,
         "max_transaction": 99.99,
         "min_transaction": 0.01,
-        "mean_transaction": 26.21,
+        "mean_transaction": 157.25 / 6,
         "transaction_count": 6,
         "total_amount": 157.25,
         "start_date": "2024-03-02",
         "end_date": "2024-03-04",
     }
+
+
+def test_the_mean_is_exact_as_the_reference_answers_it(client, warehouse_url):
+    """The reference's own test: 100.25 and 201.00 have the mean 150.625, not 150.63."""
+    insert_daily_spend(warehouse_url, [daily_spend(7, MARCH[0], ["100.25", "201.00"])])
+    assert client.get("/summary/7").json()["mean_transaction"] == 150.625
 
 
 def test_a_single_day_range_is_that_day(client, spend):
@@ -69,11 +75,11 @@ def test_a_single_day_range_is_that_day(client, spend):
     ("params", "expected"),
     [
         # open at the end: 2024-03-04 and 2024-03-05
-        ({"start_date": "2024-03-04"}, (0.0, 2000.0, 670.67, 3, 2012.0)),
+        ({"start_date": "2024-03-04"}, (0.0, 2000.0, 2012 / 3, 3, 2012.0)),
         # open at the start: 2024-03-01 and 2024-03-02
-        ({"end_date": "2024-03-02"}, (10.0, 1000.0, 346.67, 3, 1040.0)),
+        ({"end_date": "2024-03-02"}, (10.0, 1000.0, 1040 / 3, 3, 1040.0)),
         # no range at all: every day
-        ({}, (0.0, 2000.0, 350.81, 9, 3157.25)),
+        ({}, (0.0, 2000.0, 3157.25 / 9, 9, 3157.25)),
     ],
 )
 def test_open_ended_ranges(client, spend, params, expected):
@@ -249,4 +255,4 @@ def test_openapi_documents_the_summary_with_its_errors(client):
     schema = client.get("/openapi.json").json()["components"]["schemas"][
         schema_name.rsplit("/", 1)[1]
     ]
-    assert schema["examples"][0]["mean_transaction"] == 187.62
+    assert schema["examples"][0]["mean_transaction"] == 187.6200350877193
