@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,9 @@ from pathlib import Path
 REQUIRED_COLUMNS = ("transaction_id", "user_id", "product_id", "timestamp", "transaction_amount")
 GZIP_MAGIC = b"\x1f\x8b"
 SNIFF_BYTES = 64 * 1024
+LINE_END = re.compile(rb"\r\n?|\n")
+# Control characters other than tab, CR and LF, which CSV text may hold.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class FileRejected(ValueError):
@@ -44,20 +49,50 @@ def decompressed_head(first_bytes: bytes) -> tuple[bytes, str]:
     return head, "gzip"
 
 
+def _header_record(head: bytes) -> bytes:
+    """The bytes of the header record: up to its line end (LF, CRLF or CR) outside quotes, as
+    a quoted name may span lines; all of `head` when no such line end is in it."""
+    start = 0
+    quoted = False
+    for line_end in LINE_END.finditer(head):
+        quoted ^= head.count(b'"', start, line_end.start()) % 2 == 1
+        if not quoted:
+            return head[: line_end.end()]
+        start = line_end.end()
+    return head
+
+
 def inspect_head(head: bytes, compression: str = "none") -> CsvLayout:
-    """Check that `head` (a file's first bytes, decompressed) starts UTF-8 CSV text with every
-    required column, and say where those columns are."""
+    """Check that `head` (a file's first bytes, decompressed) starts with a UTF-8 CSV header
+    that names every required column, and say where those columns are.
+
+    Only the header must be clean text: a later row holding binary data is rejected alone
+    when the file is loaded (sql/ingest/check_rows.sql), the rest of the file still loads.
+    """
     if not head.strip():
         raise FileRejected("the file is empty: expected a CSV header line")
-    if b"\x00" in head:
-        raise FileRejected("not CSV text: the file contains binary data")
+    header_bytes = _header_record(head)
+    if (offset := header_bytes.find(b"\x00")) >= 0:
+        raise FileRejected(
+            f"not CSV text: the header line is binary data (a NUL byte at offset {offset})"
+        )
     try:
-        # An incremental decoder accepts a multi-byte character cut at the sniff boundary.
-        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+        # Final only when the header's line end is in the head: else a character may be cut.
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(
+            header_bytes, final=header_bytes.endswith((b"\n", b"\r"))
+        )
     except UnicodeDecodeError as exc:
-        raise FileRejected(f"not UTF-8 text: invalid byte at offset {exc.start}") from exc
+        raise FileRejected(
+            f"not CSV text: the header line is binary data, not UTF-8 text "
+            f"(invalid byte at offset {exc.start})"
+        ) from exc
+    if control := CONTROL_CHARACTER.search(text):
+        raise FileRejected(
+            f"not CSV text: the header line is binary data (control character "
+            f"U+{ord(control.group()):04X})"
+        )
 
-    header = next(csv.reader(text.splitlines()[:1]), [])
+    header = next(csv.reader(io.StringIO(text, newline="")), [])
     names = [name.strip().lower() for name in header]
     missing = [column for column in REQUIRED_COLUMNS if column not in names]
     if missing:

@@ -20,12 +20,16 @@ from pathlib import Path
 import duckdb
 
 from txn_core.contract import CsvLayout, FileRejected, inspect_file
+from txn_core.csv_records import count_records
 from txn_core.decompress import gunzip_capped
 from txn_core.settings import get_settings
 from txn_core.sql import load_sql
 
 DUCKDB_MEMORY_LIMIT = "512MB"
 ROWS_PER_CHUNK = 125_000
+# Recording why a record is unparsable costs DuckDB ~13 us each: past this many, a file is
+# screened first, so a file of junk is refused in seconds instead of read for minutes.
+SCREEN_UNPARSABLE = 100_000
 MAX_CHUNKS = 16  # each chunk scans the checked rows once: more chunks, more scans
 
 
@@ -145,6 +149,25 @@ def _refusal(
     )
 
 
+def _screen_for_junk(
+    con: duckdb.DuckDBPyConnection, path: Path, parameters: dict, limits: RejectLimits
+) -> None:
+    """Refuse a file whose unparsable records alone are over the limit, before the full check
+    spends its time recording why each one is unparsable."""
+    records = count_records(path) - 1  # the header is no row
+    if records <= SCREEN_UNPARSABLE:
+        return
+    unparsable = records - con.execute(load_sql("ingest/count_parsable"), parameters).fetchone()[0]
+    if unparsable > SCREEN_UNPARSABLE and limits.refuses(records, unparsable):
+        columns = len(parameters["columns"])
+        raise FileRejected(
+            f"too many bad rows: {unparsable:,} of {records:,} records "
+            f"({unparsable / records:.1%}) are not CSV rows of the header's {columns} columns, "
+            f"over the limit of {limits.fraction:.0%} (and at least {limits.min_rows:,} rows). "
+            "Nothing was loaded."
+        )
+
+
 @dataclass
 class CheckedFile:
     """What the DuckDB stage found in one file; `accepted` streams the rows to load."""
@@ -186,10 +209,12 @@ def checked_file(
             "columns": _raw_columns(layout),
             "compression": layout.compression,
         }
+        _screen_for_junk(con, path, parameters, limits)
         try:
             con.execute(load_sql("ingest/check_rows"), parameters)
         except duckdb.Error as exc:
             raise FileRejected(f"could not read the file as CSV: {exc}") from exc
+        con.execute(load_sql("ingest/judge_unparsable"))
         (valid, invalid, malformed, first_ts, last_ts, days) = con.execute(
             load_sql("ingest/summarise_checked")
         ).fetchone()

@@ -2,7 +2,6 @@
 -- refused as a whole.
 SELECT reason, count(*) AS rows FROM checked WHERE reason IS NOT NULL GROUP BY reason
 UNION ALL
-SELECT 'malformed CSV row: ' || lower(error_type), count(DISTINCT line)
-FROM reject_errors GROUP BY error_type
+SELECT reason, count(*) FROM unparsable GROUP BY reason
 ORDER BY rows DESC, reason
 LIMIT 3;

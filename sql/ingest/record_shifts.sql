@@ -7,6 +7,6 @@ SELECT line - 2 - records_before AS accepted_before,
        max(records_before + 1) AS records_before
 FROM (
     SELECT line, row_number() OVER (ORDER BY line) - 1 AS records_before
-    FROM (SELECT DISTINCT line FROM reject_errors)
+    FROM (SELECT line FROM unparsable)
 )
 GROUP BY ALL;

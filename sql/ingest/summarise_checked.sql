@@ -2,7 +2,7 @@
 -- only rows turn out to be duplicates is reported too, which costs a needless refresh at most).
 SELECT count(*) FILTER (WHERE reason IS NULL) AS rows_valid,
        count(*) FILTER (WHERE reason IS NOT NULL) AS rows_invalid,
-       (SELECT count(DISTINCT line) FROM reject_errors) AS rows_malformed,
+       (SELECT count(*) FROM unparsable) AS rows_malformed,
        min("timestamp") FILTER (WHERE reason IS NULL) AS first_timestamp,
        max("timestamp") FILTER (WHERE reason IS NULL) AS last_timestamp,
        list(DISTINCT CAST("timestamp" AS DATE) ORDER BY CAST("timestamp" AS DATE))
