@@ -29,7 +29,8 @@ class Platform:
 
     def graphql(self, query: str, variables: dict | None = None) -> dict:
         response = httpx.post(
-            f"{self.dagster}/graphql", json={"query": query, "variables": variables or {}},
+            f"{self.dagster}/graphql",
+            json={"query": query, "variables": variables or {}},
             timeout=30,
         )
         response.raise_for_status()
@@ -75,7 +76,10 @@ def platform(postgres_server, template_database, tmp_path_factory) -> Iterator[P
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "txn_core.run_local"],
-            env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             cwd=Path(__file__).parents[2],
         )
     platform = Platform(

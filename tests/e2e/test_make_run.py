@@ -37,22 +37,26 @@ def test_make_run_brings_up_its_own_database_and_ctrl_c_stops_everything():
     workdir.chmod(0o755)  # the server may run as an unprivileged user
     pg_port, api_port, dagster_port = free_port(), free_port(), free_port()
     env = {
-        key: value for key, value in os.environ.items()
-        if not key.startswith(("TXN_", "DAGSTER_"))
+        key: value for key, value in os.environ.items() if not key.startswith(("TXN_", "DAGSTER_"))
     }
-    env.update({
-        "TXN_LOCAL_PG_DIR": str(workdir / "pgdata"),
-        "TXN_LOCAL_PG_PORT": str(pg_port),
-        "TXN_LANDING": str(workdir / "landing"),
-        "TXN_DAGSTER_HOME": str(workdir / "dagster_home"),
-        "TXN_API_PORT": str(api_port),
-        "TXN_DAGSTER_PORT": str(dagster_port),
-    })
+    env.update(
+        {
+            "TXN_LOCAL_PG_DIR": str(workdir / "pgdata"),
+            "TXN_LOCAL_PG_PORT": str(pg_port),
+            "TXN_LANDING": str(workdir / "landing"),
+            "TXN_DAGSTER_HOME": str(workdir / "dagster_home"),
+            "TXN_API_PORT": str(api_port),
+            "TXN_DAGSTER_PORT": str(dagster_port),
+        }
+    )
     log = workdir / "run.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "txn_core.run_local"], env=env, stdout=output,
-            stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2],
+            [sys.executable, "-m", "txn_core.run_local"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=Path(__file__).parents[2],
         )
     try:
         wait_for(f"http://127.0.0.1:{api_port}/health", process, log)
