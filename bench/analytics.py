@@ -8,8 +8,8 @@ project's LocalPostgres, fresh in var/bench/pg-analytics) and measures, in one r
      reference's table with its indexes, which the reference's queries read;
   2. a full rebuild of the three analytics tables from N rows (`rebuild_everything`), per table;
   3. the incremental path after a one-day append: a simulated day of ~30,000 rows dated the day
-     after the data's last day is loaded, then `rebuild_daily_spend([day])`,
-     `refresh_spend_trend`, `refresh_risk_profile` are timed and set against the full rebuild.
+     after the data's last day is loaded (which queues that day), then `refresh_analytics` is
+     timed, per table, and set against the full rebuild.
      A second full rebuild over the same N + day rows follows, and the three tables' fingerprints
      (row count, sums, a hash of every row) after the incremental path must equal its own;
   4. the read API under load: the real API (`uvicorn txn_api.main:app`, one worker) and the
@@ -174,40 +174,46 @@ def execute(url: str, *statements: str) -> None:
 # --- Refresh: full rebuild, incremental path, fingerprints ---------------------------------
 
 
-def stats_dict(stats: analytics.RefreshStats) -> dict[str, Any]:
+def refresh_tables(result: analytics.RefreshResult) -> dict[str, dict[str, Any]]:
+    """One refresh's time and work per table (the stages of its one transaction)."""
+    stages = result.stage_seconds
     return {
-        "seconds": stats.seconds,
-        "rows_written": stats.rows_written,
-        "users_touched": stats.users_touched,
+        "user_daily_spend": {
+            "seconds": stages.get("claimed", 0) + stages.get("daily_spend", 0),
+            "rows_written": result.daily_rows,
+            "users_touched": result.risk_users,
+        },
+        "user_spend_trend": {
+            "seconds": stages.get("trend", 0),
+            "rows_written": result.trend_rows,
+            "users_touched": result.trend_users,
+        },
+        "user_risk_profile": {
+            "seconds": stages.get("risk", 0) + stages.get("committed", 0),
+            "rows_written": result.risk_users,
+            "users_touched": result.risk_users,
+        },
     }
 
 
 def full_rebuild(url: str) -> dict[str, Any]:
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
-        stats = analytics.rebuild_everything(conn)
+        result = analytics.rebuild_everything(conn)
     seconds = time.perf_counter() - started
-    tables = {name: stats_dict(value) for name, value in stats.items()}
-    # rebuild_everything first lists the days with transactions; whatever the three tables'
-    # own timings leave is that.
+    tables = refresh_tables(result)
+    # rebuild_everything first queues every day with transactions; whatever the three
+    # tables' own timings leave is that.
     tables_seconds = sum(table["seconds"] for table in tables.values())
     return {"seconds": seconds, "finding_days_seconds": seconds - tables_seconds, "tables": tables}
 
 
-def incremental_refresh(url: str, day: dt.date) -> dict[str, Any]:
-    """The path the platform takes after a new day: one day rebuilt, changes merged."""
-    steps: list[tuple[str, Callable[[psycopg.Connection], analytics.RefreshStats]]] = [
-        ("user_daily_spend", lambda conn: analytics.rebuild_daily_spend(conn, [day])),
-        ("user_spend_trend", analytics.refresh_spend_trend),
-        ("user_risk_profile", analytics.refresh_risk_profile),
-    ]
-    tables = {}
+def incremental_refresh(url: str) -> dict[str, Any]:
+    """The path the platform takes after a new day: the queued day rebuilt, changes merged."""
+    started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
-        for name, refresh in steps:
-            started = time.perf_counter()
-            stats = refresh(conn)
-            tables[name] = stats_dict(stats) | {"seconds": time.perf_counter() - started}
-    return {"seconds": sum(table["seconds"] for table in tables.values()), "tables": tables}
+        result = analytics.refresh_analytics(conn)
+    return {"seconds": time.perf_counter() - started, "tables": refresh_tables(result)}
 
 
 def fingerprints(url: str) -> dict[str, dict[str, str]]:
@@ -802,9 +808,9 @@ def run(server: LocalPostgres, args: argparse.Namespace, folder: Path, main_csv:
         execute(url, "ANALYZE transactions_ref")
     execute(url, "CHECKPOINT")
     with step(
-        "incremental refresh: rebuild_daily_spend([day]), refresh_spend_trend, refresh_risk_profile"
+        "incremental refresh: refresh_analytics (the day the load queued)"
     ):
-        incremental.update(incremental_refresh(url, day))
+        incremental.update(incremental_refresh(url))
     _say_tables(incremental)
     with step("fingerprints after the incremental path"):
         incremental["fingerprints"] = fingerprints(url)

@@ -38,6 +38,7 @@ class RefreshResult:
     trend_users: int = 0
     risk_users: int = 0
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # "daily_spend", "trend"...
 
 
 def _statements(name: str) -> list[str]:
@@ -97,9 +98,16 @@ def _refresh_risk(cur: psycopg.Cursor) -> int:
 def refresh_analytics(conn: psycopg.Connection, on_stage: OnStage | None = None) -> RefreshResult:
     """Folds every queued day into the analytics tables, in one transaction; returns what it
     did (no days when the queue was empty). `on_stage` hears each step as it completes."""
-    started = time.monotonic()
-    stage = on_stage or (lambda _name: None)
+    started = last = time.monotonic()
     result = RefreshResult()
+
+    def stage(name: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        result.stage_seconds[name], last = now - last, now
+        if on_stage:
+            on_stage(name)
+
     with conn.transaction(), conn.cursor() as cur:
         _run_script(cur, "analytics/begin_refresh")
         result.days = cur.execute(load_sql("analytics/claimed_days")).fetchone()[0]
