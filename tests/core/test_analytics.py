@@ -7,9 +7,15 @@ import psycopg
 import pytest
 
 from tests.conftest import HEADER, write_csv
+from tests.helpers import (
+    ANALYTICS_TABLES,
+    analytics_snapshot,
+    assert_analytics_equal_a_full_rebuild,
+)
 from txn_core import analytics
 
 _ids = iter(range(1, 100_000))
+TABLES = ANALYTICS_TABLES
 
 
 def tx(user: int, when: str, amount: str) -> str:
@@ -29,12 +35,17 @@ def conn(warehouse_url):
 
 
 def test_trend_fills_gap_days_with_zero_and_averages_over_existing_days(tmp_path, load, conn):
-    load(write_csv(tmp_path / "a.csv", [
-        HEADER,
-        tx(1, "2024-01-01 10:00:00", "10.00"),
-        tx(1, "2024-01-03 10:00:00", "20.00"),
-        tx(1, "2024-01-03 11:00:00", "30.00"),
-    ]))
+    load(
+        write_csv(
+            tmp_path / "a.csv",
+            [
+                HEADER,
+                tx(1, "2024-01-01 10:00:00", "10.00"),
+                tx(1, "2024-01-03 10:00:00", "20.00"),
+                tx(1, "2024-01-03 11:00:00", "30.00"),
+            ],
+        )
+    )
     refresh_days(conn, ["2024-01-01", "2024-01-03"])
     rows = conn.execute(
         "SELECT spend_date::text, daily_total, rolling_7d_avg FROM user_spend_trend "
@@ -65,18 +76,23 @@ def test_a_day_appended_after_a_gap_fills_the_days_between(tmp_path, load, conn)
 
 
 def test_risk_profile_numbers(tmp_path, load, conn):
-    load(write_csv(tmp_path / "a.csv", [
-        HEADER,
-        # user 1: two transactions 90 seconds apart across midnight, one earlier that day; all
-        # three fall in the 24 hours up to the latest
-        tx(1, "2024-01-01 09:00:00", "10.00"),
-        tx(1, "2024-01-01 23:59:30", "30.00"),
-        tx(1, "2024-01-02 00:01:00", "20.00"),
-        # user 2: one transaction, the biggest spender
-        tx(2, "2024-01-02 12:00:00", "500.00"),
-        # user 3: ties user 1's total
-        tx(3, "2024-01-02 12:00:00", "60.00"),
-    ]))
+    load(
+        write_csv(
+            tmp_path / "a.csv",
+            [
+                HEADER,
+                # user 1: two transactions 90 seconds apart across midnight, one earlier that day; all
+                # three fall in the 24 hours up to the latest
+                tx(1, "2024-01-01 09:00:00", "10.00"),
+                tx(1, "2024-01-01 23:59:30", "30.00"),
+                tx(1, "2024-01-02 00:01:00", "20.00"),
+                # user 2: one transaction, the biggest spender
+                tx(2, "2024-01-02 12:00:00", "500.00"),
+                # user 3: ties user 1's total
+                tx(3, "2024-01-02 12:00:00", "60.00"),
+            ],
+        )
+    )
     refresh_days(conn, ["2024-01-01", "2024-01-02"])
     profile = {
         row[0]: row[1:]
@@ -87,8 +103,19 @@ def test_risk_profile_numbers(tmp_path, load, conn):
         )
     }
     # mean 20, population stddev sqrt(200/3) = 8.16, volatility 8.16 / 20 = 0.41
-    assert profile[1] == (3, Decimal("60.00"), Decimal("20.00"), Decimal("8.16"),
-                          Decimal("0.41"), 2, Decimal("30.00"), 1.5, 2, Decimal("1.50"), 3)
+    assert profile[1] == (
+        3,
+        Decimal("60.00"),
+        Decimal("20.00"),
+        Decimal("8.16"),
+        Decimal("0.41"),
+        2,
+        Decimal("30.00"),
+        1.5,
+        2,
+        Decimal("1.50"),
+        3,
+    )
     assert profile[2][5:8] == (1, Decimal("500.00"), None)  # rank 1; one transaction: no gap
     assert profile[2][4] == Decimal("0.00")
     assert profile[3][5] == 2  # dense rank: ties share a rank
@@ -97,11 +124,23 @@ def test_risk_profile_numbers(tmp_path, load, conn):
 def test_incremental_refresh_equals_a_full_rebuild(tmp_path, load, warehouse_url, conn):
     days = ["2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02", "2024-02-03"]  # two months
     for index, day in enumerate(days):
-        load(write_csv(tmp_path / f"{day}.csv", [
-            HEADER,
-            *[tx(user, f"{day} {hour:02d}:{17 * user % 60:02d}:00", f"{user * 3 + hour}.25")
-              for user in range(1, 6 + index) for hour in (1, 9, 23)],
-        ]))
+        load(
+            write_csv(
+                tmp_path / f"{day}.csv",
+                [
+                    HEADER,
+                    *[
+                        tx(
+                            user,
+                            f"{day} {hour:02d}:{17 * user % 60:02d}:00",
+                            f"{user * 3 + hour}.25",
+                        )
+                        for user in range(1, 6 + index)
+                        for hour in (1, 9, 23)
+                    ],
+                ],
+            )
+        )
         result = analytics.refresh_analytics(conn)  # day by day
         # An appended day rewrites one trend row per user active that day, no more.
         assert result.days == [dt.date.fromisoformat(day)]
@@ -111,13 +150,8 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path, load, warehouse_url
     load(write_csv(tmp_path / "late.csv", [HEADER, tx(2, "2024-02-02 05:00:00", "999.99")]))
     refresh_days(conn, ["2024-02-02"])
 
-    tables = ["user_daily_spend", "user_monthly_spend", "user_spend_trend", "user_risk_profile"]
-    incremental = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
-    for table in tables:
-        conn.execute(f"TRUNCATE {table}")
-    analytics.rebuild_everything(conn)
-    full = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
-    assert incremental == full
+    assert_analytics_equal_a_full_rebuild(conn)
+    full = analytics_snapshot(conn)
     # users 1-5 span all 5 days; user 6 joins on day 2 (4 rows), ..., user 9 on day 5 (1 row)
     assert len(full["user_spend_trend"]) == 5 * 5 + 4 + 3 + 2 + 1
     assert len(full["user_monthly_spend"]) == 6 + 9  # January: users 1-6; February: 1-9
@@ -132,3 +166,49 @@ def test_a_duplicate_upload_changes_no_number(tmp_path, load, conn):
     refresh_days(conn, [])  # nothing new was loaded, so nothing was queued
     analytics.rebuild_everything(conn)
     assert conn.execute("SELECT * FROM user_risk_profile").fetchall() == before
+
+
+def test_a_refresh_that_does_not_reconcile_keeps_nothing_and_its_days_stay_queued(
+    tmp_path, load, conn
+):
+    """A day whose daily spend would not add up (a bug, simulated by a trigger that skews what
+    the rebuild writes) must not reach the trend and the risk profile."""
+    load(write_csv(tmp_path / "a.csv", [HEADER, tx(8, "2024-03-01 10:00:00", "10.00")]))
+    refresh_days(conn, ["2024-03-01"])
+    before = {table: conn.execute(f"SELECT * FROM {table}").fetchall() for table in TABLES}
+    conn.execute(
+        "CREATE FUNCTION skew() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN NEW.total_amount := NEW.total_amount + 1; RETURN NEW; END $$"
+    )
+    conn.execute(
+        "CREATE TRIGGER skew BEFORE INSERT ON user_daily_spend FOR EACH ROW EXECUTE FUNCTION skew()"
+    )
+    load(write_csv(tmp_path / "b.csv", [HEADER, tx(8, "2024-03-02 10:00:00", "5.00")]))
+    with pytest.raises(analytics.AnalyticsMismatch, match="2024-03-02"):
+        analytics.refresh_analytics(conn)
+    assert {table: conn.execute(f"SELECT * FROM {table}").fetchall() for table in TABLES} == before
+    assert analytics.backlog(conn).days == 1  # still queued, for the refresh after the fix
+
+    conn.execute("DROP TRIGGER skew ON user_daily_spend")
+    refresh_days(conn, ["2024-03-02"])
+    assert conn.execute("SELECT total_spend FROM user_risk_profile").fetchone() == (15,)
+
+
+def test_no_aggregate_overflows_on_a_day_the_contract_accepts(conn):
+    """A million transactions of 99,999,999.99 in one user's day: 10^14, past numeric(16, 2)."""
+    conn.execute(
+        'INSERT INTO transactions (transaction_id, user_id, product_id, "timestamp", '
+        "  transaction_amount, transaction_date, upload_id) "
+        "SELECT gen_random_uuid(), 3, 1, '2024-03-01 00:00:00+00'::timestamptz "
+        "       + i * interval '10 ms', 99999999.99, '2024-03-01', 'big' "
+        "FROM generate_series(1, 1000001) AS i"
+    )
+    conn.execute("INSERT INTO analytics_pending_days (spend_date, upload_id) VALUES "
+                 "('2024-03-01', 'big')")  # fmt: skip
+    refresh_days(conn, ["2024-03-01"])
+    total = Decimal("99999999.99") * 1000001
+    assert conn.execute("SELECT total_amount FROM user_daily_spend").fetchone() == (total,)
+    assert conn.execute("SELECT total_amount FROM user_monthly_spend").fetchone() == (total,)
+    assert conn.execute("SELECT daily_total FROM user_spend_trend").fetchone() == (total,)
+    risk = conn.execute("SELECT total_spend, mean_amount FROM user_risk_profile").fetchone()
+    assert risk == (total, Decimal("99999999.99"))
