@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 TOOLS := .venv-tools/.installed
 BROWSER := /usr/bin/chromium
 
-.PHONY: run test lint format bench bench-ingest bench-backfill bench-analytics tools clean help
+.PHONY: run test lint format bench bench-ingest bench-backfill bench-analytics bench-freshness tools clean help
 
 help:
 	@echo "make run    - start PostgreSQL, Dagster (http://127.0.0.1:3000) and the API (http://127.0.0.1:8000/docs)"
@@ -67,6 +67,9 @@ bench-backfill: $(INSTALLED)
 
 bench-analytics: $(INSTALLED)
 	$(BIN)/python -m bench.analytics
+
+bench-freshness: $(INSTALLED)
+	$(BIN)/python -m bench.freshness
 
 clean:
 	rm -rf $(VENV) .venv-tools var/dagster_home .pytest_cache

@@ -81,8 +81,8 @@ def test_risk_profile_numbers(tmp_path, load, conn):
             tmp_path / "a.csv",
             [
                 HEADER,
-                # user 1: two transactions 90 seconds apart across midnight, one earlier that day; all
-                # three fall in the 24 hours up to the latest
+                # user 1: two transactions 90 seconds apart across midnight, one earlier
+                # that day; all three fall in the 24 hours up to the latest
                 tx(1, "2024-01-01 09:00:00", "10.00"),
                 tx(1, "2024-01-01 23:59:30", "30.00"),
                 tx(1, "2024-01-02 00:01:00", "20.00"),
