@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -95,3 +96,13 @@ def start_ingestion(
     return subprocess.Popen(
         command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+
+
+def wait_for_copy(database_url: str, run: subprocess.Popen, timeout: float = 120) -> None:
+    """Returns once the server is receiving a COPY (the load is mid-way), while `run` lives."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while not conn.execute("SELECT count(*) FROM pg_stat_progress_copy").fetchone()[0]:
+            assert run.poll() is None, "the load ended before its COPY was seen"
+            assert time.monotonic() < deadline, "the load never reached its COPY"
+            time.sleep(0.02)

@@ -5,7 +5,6 @@ retry ends as if nothing had happened."""
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import boto3
@@ -15,7 +14,14 @@ from dagster import instance_for_test
 
 from tests.conftest import free_port
 from tests.faults.ingestion_run import FAILED_EXIT
-from tests.faults.steps import HEADER, drop_file, rows, run_ingestion, start_ingestion
+from tests.faults.steps import (
+    HEADER,
+    drop_file,
+    rows,
+    run_ingestion,
+    start_ingestion,
+    wait_for_copy,
+)
 from tests.faults.throttling_proxy import ThrottlingProxy
 from tests.helpers import assert_platform_consistent
 from txn_assets.definitions import defs
@@ -49,11 +55,7 @@ def test_postgres_restarted_mid_load_fails_the_attempt_and_the_retry_loads_all(
     data = rows(400_000)
     upload_id = drop_file(url, landing_root, "big.csv", data.lines)
     run = start_ingestion(url, landing_root, upload_id, tmp_path / "s1")
-    with psycopg.connect(url, autocommit=True) as conn:
-        deadline = time.monotonic() + 120
-        while not conn.execute("SELECT count(*) FROM pg_stat_progress_copy").fetchone()[0]:
-            assert run.poll() is None and time.monotonic() < deadline
-            time.sleep(0.02)
+    wait_for_copy(url, run)
     own_server.stop()  # fast shutdown: sessions are terminated, open transactions roll back
     own_server.start()
     output = run.communicate(timeout=120)[0]
