@@ -110,7 +110,7 @@ class Platform:
         return self.graphql(RUNS_QUERY, filter=run_filter)["runsOrError"]["results"]
 
     def busy(self) -> bool:
-        """A run, or a backfill the automation sensor emitted, is not finished."""
+        """A run, or a backfill, is not finished."""
         found = self.graphql(BUSY_QUERY)
         return any(found[field]["results"] for field in found)
 
@@ -246,7 +246,7 @@ def _poll_stages(pf: Platform, upload: str, file: UploadFile, timeout: float) ->
 
 
 def _wait_idle(pf: Platform) -> None:
-    """No run and no backfill for QUIET_SECONDS, longer than the automation sensor's interval:
+    """No run and no backfill for QUIET_SECONDS, longer than the backlog sensor's interval:
     a refresh it has yet to request (after an upload that timed out) is seen too."""
     deadline, quiet_since = time.monotonic() + IDLE_SECONDS, time.monotonic()
     while time.monotonic() < deadline and time.monotonic() - quiet_since < QUIET_SECONDS:

@@ -162,8 +162,9 @@ def test_a_backfill_from_the_ui_is_one_run_that_loads_every_day(platform):
 
 
 def test_analytics_refresh_by_themselves_after_new_data(platform):
-    """No click: the automation sensor refreshes the days that uploads and the backfill
-    touched, then the trend and the risk profile, until they agree with `transactions`."""
+    """No click: uploads refresh the analytics in their own run, and the backlog sensor
+    refreshes the days the UI's backfill of `daily_transactions` queued, until the three
+    tables agree with `transactions`."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         with psycopg.connect(platform.warehouse_url) as conn:

@@ -17,7 +17,6 @@ from dagster import (
     AssetExecutionContext,
     AssetSpec,
     Config,
-    Failure,
     MaterializeResult,
     MetadataValue,
     multi_asset,
@@ -27,9 +26,8 @@ from pydantic import Field
 from txn_assets.assets.generation import daily_transactions
 from txn_assets.assets.ingestion import raw_uploads
 from txn_assets.resources import WarehouseResource
-from txn_assets.retries import TRANSIENT_RETRIES
+from txn_assets.retries import TRANSIENT_RETRIES, unless_transient
 from txn_core import analytics
-from txn_core.failures import is_transient
 
 DAILY_SPEND, TREND, RISK = "user_daily_spend", "user_spend_trend", "user_risk_profile"
 
@@ -180,10 +178,7 @@ def analytics_tables(
 
 
 def _refresh(conn) -> analytics.RefreshResult:
-    """The refresh; a failure that would repeat becomes a Failure the retry policy skips."""
     try:
         return analytics.refresh_analytics(conn)
     except Exception as exc:
-        if is_transient(exc):
-            raise
-        raise Failure(f"The analytics refresh failed: {exc}", allow_retries=False) from exc
+        raise unless_transient(exc, "The analytics refresh") from exc

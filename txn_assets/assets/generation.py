@@ -19,6 +19,7 @@ from pydantic import Field
 from txn_assets.assets.ingestion import load_metadata
 from txn_assets.partitions import daily_partitions
 from txn_assets.resources import LandingZoneResource, WarehouseResource
+from txn_assets.retries import TRANSIENT_RETRIES, unless_transient
 from txn_core import generator, ledger
 from txn_core.generated_days import load_generated_days
 from txn_core.settings import get_settings
@@ -37,6 +38,7 @@ class DailyGenerationConfig(Config):
 @asset(
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
+    retry_policy=TRANSIENT_RETRIES,
     group_name="ingestion",
     kinds={"duckdb", "postgres"},
     description=(
@@ -61,14 +63,17 @@ def daily_transactions(
         f"Generating and loading {first_day}..{last_day} at {config.rows_per_day:,} rows per "
         "day, month by month..."
     )
-    result = load_generated_days(
-        warehouse.database_url,
-        first_day,
-        last_day,
-        config.rows_per_day,
-        run_id=context.run.run_id,
-        logger=context.log,
-    )
+    try:
+        result = load_generated_days(
+            warehouse.database_url,
+            first_day,
+            last_day,
+            config.rows_per_day,
+            run_id=context.run.run_id,
+            logger=context.log,
+        )
+    except Exception as exc:
+        raise unless_transient(exc, "Generating the days") from exc
     return MaterializeResult(metadata=load_metadata(result))
 
 
