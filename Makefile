@@ -57,7 +57,7 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: bench-ingest bench-backfill bench-analytics
+bench: bench-ingest bench-backfill bench-analytics bench-freshness
 
 bench-ingest: $(INSTALLED)
 	$(BIN)/python -m bench.ingest

@@ -1,6 +1,7 @@
 # ---------------------------------------------------------------------------------------
 # Landing zone: files wait under <prefix>/incoming/ and move to <prefix>/processed/ once
-# loaded. Versioned, encrypted with the environment's key, never public.
+# loaded, or to <prefix>/failed/ (with their reason beside them) when they could not be.
+# Versioned, encrypted with the environment's key, never public.
 # ---------------------------------------------------------------------------------------
 resource "aws_s3_bucket" "landing" {
   #checkov:skip=CKV_AWS_144:Cross-region replication is not needed: landed files are staging input whose rows live in RDS (with automated backups), and versioning guards against deletion.
@@ -54,6 +55,21 @@ resource "aws_s3_bucket_lifecycle_configuration" "landing" {
     transition {
       days          = var.processed_transition_days
       storage_class = "GLACIER_IR"
+    }
+    expiration {
+      days = var.processed_expiration_days
+    }
+    noncurrent_version_expiration {
+      noncurrent_days = 30
+    }
+  }
+
+  # Failed files wait for someone to read why, then go as loaded ones do.
+  rule {
+    id     = "failed-files"
+    status = "Enabled"
+    filter {
+      prefix = "${var.landing_prefix}/failed/"
     }
     expiration {
       days = var.processed_expiration_days
