@@ -807,9 +807,7 @@ def run(server: LocalPostgres, args: argparse.Namespace, folder: Path, main_csv:
         copy_reference(url, day_csv)
         execute(url, "ANALYZE transactions_ref")
     execute(url, "CHECKPOINT")
-    with step(
-        "incremental refresh: refresh_analytics (the day the load queued)"
-    ):
+    with step("incremental refresh: refresh_analytics (the day the load queued)"):
         incremental.update(incremental_refresh(url))
     _say_tables(incremental)
     with step("fingerprints after the incremental path"):

@@ -63,6 +63,7 @@ DEFAULT_DIR = PROJECT_ROOT / "var" / "bench"
 SERVER_FOLDER = "backfill-pg"  # not ingest's "pg": the two benchmarks may run side by side
 FIRST_DAY = dt.date(2024, 1, 1)
 
+
 class Phase(NamedTuple):
     label: str  # its row in the table
     title: str  # its progress line

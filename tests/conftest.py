@@ -49,8 +49,14 @@ def postgres_server() -> Iterator[str]:
     base = Path(tempfile.mkdtemp(prefix="txn-test-pg-"))
     base.chmod(0o755)
     server = LocalPostgres(base / "data", free_port())
-    server.settings.update({"fsync": "off", "synchronous_commit": "off",
-                            "full_page_writes": "off", "shared_buffers": "128MB"})
+    server.settings.update(
+        {
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "shared_buffers": "128MB",
+        }
+    )
     server.start()
     try:
         yield server.url("postgres")

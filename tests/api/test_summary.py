@@ -189,9 +189,7 @@ def long_history(warehouse_url):
         (None, None),
     ],
 )
-def test_long_ranges_merge_whole_months_and_cut_days_exactly(
-    client, long_history, start, end
-):
+def test_long_ranges_merge_whole_months_and_cut_days_exactly(client, long_history, start, end):
     lo = dt.date.fromisoformat(start) if start else dt.date.min
     hi = dt.date.fromisoformat(end) if end else dt.date.max
     inside = [row for row in long_history if lo <= row["spend_date"] <= hi]

@@ -92,10 +92,13 @@ def test_analytics_benchmark_reports_every_phase(bench_dir, capsys):
         for side in ("ours", "reference"):
             run = result[side]
             assert run["errors"] == 0, (endpoint, side, run["status_codes"])
-            assert run["requests"] == {
-                ("ours", endpoint): 24,
-                ("reference", endpoint): 4 if endpoint == "risk-profile" else 12,
-            }[side, endpoint]
+            assert (
+                run["requests"]
+                == {
+                    ("ours", endpoint): 24,
+                    ("reference", endpoint): 4 if endpoint == "risk-profile" else 12,
+                }[side, endpoint]
+            )
             assert run["p50_ms"] > 0 and run["p99_ms"] >= run["p50_ms"] and run["rps"] > 0
         assert result["speedup_rps"] > 0
         # The reference's query alone, for the same users, beside our API.

@@ -16,8 +16,12 @@ def load(warehouse_url: str, tmp_path: Path):
         upload_id = upload_id or f"test{next(counter)}"
         with psycopg.connect(warehouse_url, autocommit=True) as conn:
             ledger.register_upload(
-                conn, upload_id=upload_id, source="test", file_name=path.name,
-                landing_key=str(path), size_bytes=path.stat().st_size,
+                conn,
+                upload_id=upload_id,
+                source="test",
+                file_name=path.name,
+                landing_key=str(path),
+                size_bytes=path.stat().st_size,
             )
         return load_upload(warehouse_url, upload_id, path, workdir=tmp_path, **kwargs)
 

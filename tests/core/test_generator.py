@@ -37,8 +37,12 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 def day_ids(stream: str, day: dt.date, rows: int) -> set[str]:
     """The ids the generator documents for a day: md5 of '<stream>:<day>:<i>' as a UUID v4."""
     return {
-        str(uuid.UUID(int=int.from_bytes(
-            hashlib.md5(f"{stream}:{day}:{i}".encode()).digest(), "little"), version=4))
+        str(
+            uuid.UUID(
+                int=int.from_bytes(hashlib.md5(f"{stream}:{day}:{i}".encode()).digest(), "little"),
+                version=4,
+            )
+        )
         for i in range(rows)
     }
 
@@ -104,9 +108,9 @@ def test_every_row_satisfies_the_data_contract(tmp_path: Path, year):
             assert checked.rows_rejected == 0
             assert checked.rows_read == checked.rows_valid == generated.rows
             assert checked.accepted.rows_written == generated.rows  # no duplicate ids
-    (low, high) = sql(
-        year.path, "SELECT min(transaction_amount), max(transaction_amount) FROM t"
-    )[0]
+    (low, high) = sql(year.path, "SELECT min(transaction_amount), max(transaction_amount) FROM t")[
+        0
+    ]
     assert low >= 1 and high < 100_000_000
 
 
@@ -120,7 +124,13 @@ def test_row_counts_follow_the_weekly_rhythm(year):
     assert by_weekday["Saturday"] == by_weekday["Sunday"] > by_weekday["Tuesday"]
     assert by_weekday["Tuesday"] > by_weekday["Monday"]
     assert [rows_for_day(JAN_1 + dt.timedelta(days=n), 150) for n in range(7)] == [
-        135, 150, 150, 150, 165, 195, 195,
+        135,
+        150,
+        150,
+        150,
+        165,
+        195,
+        195,
     ]
     assert {rows_for_day(day, 1) for day in days[:7]} == {1}
     assert rows_for_day(dt.date(2024, 1, 6), 30_000) == 39_000
@@ -134,7 +144,9 @@ def test_timestamps_follow_a_daily_rhythm(year):
 
 
 def test_users_have_their_own_spending_levels_and_some_are_whales(year):
-    (p10, p50, p90), whales, users = sql(year.path, """
+    (p10, p50, p90), whales, users = sql(
+        year.path,
+        """
         WITH per_user AS (
             SELECT user_id, avg(transaction_amount) AS mean FROM t GROUP BY user_id
         )
@@ -142,7 +154,8 @@ def test_users_have_their_own_spending_levels_and_some_are_whales(year):
                count(*) FILTER (WHERE mean > 8 * (SELECT median(mean) FROM per_user)),
                count(*)
         FROM per_user
-    """)[0]
+    """,
+    )[0]
     assert p90 > 3 * p10  # a wide spread of user means
     assert 20 < p50 < 300
     assert users > 900
@@ -151,13 +164,15 @@ def test_users_have_their_own_spending_levels_and_some_are_whales(year):
 
 def test_activity_is_skewed_towards_a_few_users(year):
     counts = sorted(Counter(row["user_id"] for row in read_rows(year.path)).values())
-    top_tenth = sum(counts[-len(counts) // 10:])
+    top_tenth = sum(counts[-len(counts) // 10 :])
     assert top_tenth > 0.3 * year.rows
     assert counts[-1] > 20 * counts[len(counts) // 2]
 
 
 def test_some_users_make_bursts_of_transactions(year):
-    (bursty_users,) = sql(year.path, """
+    (bursty_users,) = sql(
+        year.path,
+        """
         SELECT count(DISTINCT user_id) FROM (
             SELECT user_id, count(*) OVER (
                 PARTITION BY user_id ORDER BY "timestamp"
@@ -165,7 +180,8 @@ def test_some_users_make_bursts_of_transactions(year):
             FROM t
         )
         WHERE within_10_min >= 3
-    """)[0]
+    """,
+    )[0]
     # About 2% of 999 users burst; a very active user may also happen to.
     assert 10 <= bursty_users <= 40
 
@@ -179,10 +195,13 @@ def test_bulk_writes_exactly_num_rows_within_the_range(tmp_path: Path):
     assert first.path.read_bytes() == same.path.read_bytes()
     assert first.rows == other.rows == 1234
     for generated in (first, other):
-        (rows, unique, low, high) = sql(generated.path, """
+        (rows, unique, low, high) = sql(
+            generated.path,
+            """
             SELECT count(*), count(DISTINCT transaction_id), min("timestamp"), max("timestamp")
             FROM t
-        """)[0]
+        """,
+        )[0]
         assert rows == unique == 1234
         assert dt.datetime(2024, 1, 1) <= low and high < dt.datetime(2024, 1, 11)
     ids = [{row["transaction_id"] for row in read_rows(g.path)} for g in (first, other, days)]

@@ -13,8 +13,10 @@ from txn_core import ledger
 from txn_core.landing import landing_zone_from_url
 from txn_core.landing_s3 import PART_BYTES, S3LandingZone
 
-ROWS = [f"00000000-0000-4000-8000-{i:012d},{1 + i % 4},2,2024-04-0{1 + i % 2} 08:00:00,3.50"
-        for i in range(40)]
+ROWS = [
+    f"00000000-0000-4000-8000-{i:012d},{1 + i % 4},2,2024-04-0{1 + i % 2} 08:00:00,3.50"
+    for i in range(40)
+]
 
 
 def test_multipart_upload_appears_only_when_committed(s3_landing, tmp_path):
@@ -54,7 +56,9 @@ def test_an_object_dropped_in_s3_is_ingested_once_with_the_ledger(s3_landing, wa
         (request,) = second.run_requests
         instance.add_dynamic_partitions("uploads", [request.partition_key])
         result = materialize(
-            [raw_uploads], instance=instance, resources=resources,
+            [raw_uploads],
+            instance=instance,
+            resources=resources,
             partition_key=request.partition_key,
         )
     assert result.success

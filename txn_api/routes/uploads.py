@@ -41,6 +41,7 @@ FILE_FIELD = "file"
 # Room for the multipart framing around the file: boundaries, part headers, small fields.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
+
 def _error(description: str) -> dict[str, Any]:
     return {"model": ErrorMessage, "description": description}
 
