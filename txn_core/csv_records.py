@@ -1,9 +1,10 @@
-"""Counting a CSV file's records fast, without parsing its fields: a line ends a record unless
-it ends inside a quoted field, and blank lines are no records (as DuckDB's reader has it).
+"""Byte-level passes over a CSV file, in fixed-size chunks (bounded memory), at disk speed.
 
-Vectorised with NumPy over fixed-size chunks (bounded memory), so millions of lines take well
-under a second. Exact for well-formed quoting; for a file whose quotes are broken it is an
-estimate, which is all a file that broken needs (it is about to be refused).
+`count_records` counts records without parsing fields: a line ends a record unless it ends
+inside a quoted field, and blank lines are no records (as DuckDB's reader has it); vectorised
+with NumPy. Exact for well-formed quoting; for a file whose quotes are broken it is an estimate
+that never exceeds the true count, which is all such a file needs.
+`one_line_end` rewrites a file that mixes line ends, which DuckDB's reader refuses whole.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import numpy as np
 
 CHUNK_BYTES = 8 * 1024 * 1024
 QUOTE, LF, CR = ord('"'), ord("\n"), ord("\r")
+# What a lone CR becomes: a control character, so the row that held it is rejected alone.
+LONE_CR = b"\x1a"
 
 
 def count_lines(path: Path) -> int:
@@ -48,3 +51,16 @@ def count_records(path: Path) -> int:
             records += int(np.count_nonzero(~blank))
             open_line = bool(np.any(data[ends[-1] + 1 :] != CR))
     return records + open_line
+
+
+def one_line_end(source: Path, target: Path) -> Path:
+    """`source` with every CRLF made LF and every lone CR made LONE_CR, written to `target`."""
+    with open(source, "rb") as plain, open(target, "wb") as out:
+        held = b""  # a CR at a chunk's end: its LF may start the next chunk
+        while chunk := plain.read(CHUNK_BYTES):
+            chunk = held + chunk
+            held = b"\r" if chunk.endswith(b"\r") else b""
+            chunk = chunk[: len(chunk) - len(held)]
+            out.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", LONE_CR))
+        out.write(held.replace(b"\r", LONE_CR))
+    return target

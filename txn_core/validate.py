@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from txn_core.contract import CsvLayout, FileRejected, inspect_file
-from txn_core.csv_records import count_records
+from txn_core.csv_records import count_records, one_line_end
 from txn_core.decompress import gunzip_capped
 from txn_core.settings import get_settings
 from txn_core.sql import load_sql
@@ -149,14 +149,48 @@ def _refusal(
     )
 
 
+def _parse(
+    con: duckdb.DuckDBPyConnection, parameters: dict, limits: RejectLimits, workdir: Path
+) -> int | None:
+    """Screen the file for junk, then check every record into `checked`; returns the file's
+    record count when it was screened. A file that mixes line ends (which DuckDB's reader
+    refuses whole) is checked again with them made one: CRLF becomes LF, and a lone CR a
+    control character, which rejects its row alone."""
+    try:
+        return _screen_and_check(con, parameters, limits)
+    except duckdb.InvalidInputException as exc:
+        if "state machine reached an invalid state" not in str(exc):
+            raise FileRejected(f"could not read the file as CSV: {exc}") from exc
+    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+    parameters["path"] = str(one_line_end(Path(parameters["path"]), workdir / "line-ends.csv"))
+    try:
+        return _screen_and_check(con, parameters, limits)
+    except duckdb.Error as exc:
+        raise FileRejected(f"could not read the file as CSV: {exc}") from exc
+
+
+def _screen_and_check(
+    con: duckdb.DuckDBPyConnection, parameters: dict, limits: RejectLimits
+) -> int | None:
+    records = _screen_for_junk(con, Path(parameters["path"]), parameters, limits)
+    try:
+        con.execute(load_sql("ingest/check_rows"), parameters)
+    except duckdb.InvalidInputException:
+        raise
+    except duckdb.Error as exc:
+        raise FileRejected(f"could not read the file as CSV: {exc}") from exc
+    return records
+
+
 def _screen_for_junk(
     con: duckdb.DuckDBPyConnection, path: Path, parameters: dict, limits: RejectLimits
-) -> None:
+) -> int | None:
     """Refuse a file whose unparsable records alone are over the limit, before the full check
-    spends its time recording why each one is unparsable."""
+    spends its time recording why each one is unparsable; returns its records (None: too few
+    to screen)."""
     records = count_records(path) - 1  # the header is no row
     if records <= SCREEN_UNPARSABLE:
-        return
+        return None
     unparsable = records - con.execute(load_sql("ingest/count_parsable"), parameters).fetchone()[0]
     if unparsable > SCREEN_UNPARSABLE and limits.refuses(records, unparsable):
         columns = len(parameters["columns"])
@@ -166,6 +200,7 @@ def _screen_for_junk(
             f"over the limit of {limits.fraction:.0%} (and at least {limits.min_rows:,} rows). "
             "Nothing was loaded."
         )
+    return records
 
 
 @dataclass
@@ -209,16 +244,18 @@ def checked_file(
             "columns": _raw_columns(layout),
             "compression": layout.compression,
         }
-        _screen_for_junk(con, path, parameters, limits)
-        try:
-            con.execute(load_sql("ingest/check_rows"), parameters)
-        except duckdb.Error as exc:
-            raise FileRejected(f"could not read the file as CSV: {exc}") from exc
+        records = _parse(con, parameters, limits, workdir)
         con.execute(load_sql("ingest/judge_unparsable"))
         (valid, invalid, malformed, first_ts, last_ts, days) = con.execute(
             load_sql("ingest/summarise_checked")
         ).fetchone()
         rows_read, rows_rejected = valid + invalid + malformed, invalid + malformed
+        if records is not None and rows_read < records:
+            raise FileRejected(
+                f"the CSV reader accounted for {rows_read:,} of the file's {records:,} records "
+                "(a quote left open, or more unparsable lines than it can record); a row would "
+                "be lost uncounted, so nothing was loaded"
+            )
         if limits.refuses(rows_read, rows_rejected):
             raise _refusal(con, rows_read, rows_rejected, limits)
         rejected_csv = workdir / "rejected.csv"

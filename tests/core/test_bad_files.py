@@ -105,3 +105,32 @@ def test_a_gzip_cut_short_is_refused_as_unreadable(tmp_path, load):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(FileRejected, match="not a readable gzip file"):
         load(path)
+
+
+def test_a_file_that_mixes_line_ends_loads_and_a_lone_cr_rejects_its_row_alone(tmp_path, load, db):
+    """DuckDB's reader refuses such a file whole; it is checked again with one line end."""
+    lines = good(3)
+    body = (
+        f"{HEADER}\r\n{lines[0]}\n{lines[1]}\r\nx\rz,1,1,2024-03-01T10:00:00Z,1.00\n{lines[2]}\r\n"
+    )
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(body.encode())
+    result = load(path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 3, 1)
+    line, reason, raw = db.execute(
+        "SELECT line_number, reason, raw_line FROM rejected_rows"
+    ).fetchone()
+    assert (line, reason) == (4, "row contains a control character")
+    assert raw.startswith("x\ufffdz,")
+
+
+def test_a_row_the_csv_reader_would_lose_uncounted_refuses_the_file(tmp_path, load, db):
+    """DuckDB records at most about 2M unparsable lines of a file and drops the rest without a
+    word; the records counted beforehand show it, and the file is refused, not miscounted."""
+    path = tmp_path / "lossy.csv"
+    with path.open("w") as out:
+        out.write(HEADER + "\n")
+        out.writelines("x,y\n" for _ in range(2_100_000))
+    with pytest.raises(FileRejected, match="accounted for 1,9.* of the file's 2,100,000 records"):
+        load(path, upload_id="lossy", limits=RejectLimits(fraction=1.0))
+    assert get_upload(db, "lossy")["status"] == "failed"
