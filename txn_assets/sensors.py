@@ -39,6 +39,10 @@ IN_FLIGHT = [
     DagsterRunStatus.STARTED,
 ]
 
+PARTITION_TAG = "dagster/partition"
+# A run that died this long ago had its chance to be run again (run retries act within seconds).
+ABANDONED_AFTER_SECONDS = 120
+
 # Statuses of uploads that still need their run (queued includes waiting for a retry).
 WAITING = ("queued", "running")
 
@@ -54,7 +58,8 @@ WAITING = ("queued", "running")
         "Watches the landing zone's incoming/ folder and launches one ingestion run per "
         "complete file (run key = the upload id, so a file is never loaded twice). A file whose "
         "upload already ended but that is still in incoming/ (its run stopped before filing "
-        "it) is filed under processed/ or failed/."
+        "it) is filed under processed/ or failed/; one whose runs all died, and will not run "
+        "again, is given up under failed/ with the reason."
     ),
 )
 def landing_zone_sensor(
@@ -77,6 +82,10 @@ def landing_zone_sensor(
         elif status == "failed":
             ingest.file_failed(warehouse.database_url, zone, upload_id)
     waiting = [upload_id for upload_id, status in statuses.items() if status in WAITING]
+    for upload_id in list(waiting):
+        if reason := _abandoned(context.instance, upload_id):
+            ingest.give_up(warehouse.database_url, zone, upload_id, reason)
+            waiting.remove(upload_id)
 
     # One partition lookup per tick: each has_dynamic_partition call is a database round trip.
     existing = set(context.instance.get_dynamic_partitions(upload_partitions.name))
@@ -89,6 +98,24 @@ def landing_zone_sensor(
         if new_ids
         else [],
         cursor=cursor,
+    )
+
+
+def _abandoned(instance, upload_id: str) -> str | None:
+    """Why no run will load the upload any more, once every run of it stopped without loading
+    it and Dagster had time to run a dead one again; None while a run may still load it."""
+    records = instance.get_run_records(RunsFilter(tags={PARTITION_TAG: upload_id}))
+    if not records or not all(record.dagster_run.is_finished for record in records):
+        return None
+    last = max(records, key=lambda record: record.create_timestamp)
+    ended = last.end_time or time.time()
+    if last.dagster_run.status != DagsterRunStatus.FAILURE:
+        return None
+    if time.time() - ended < ABANDONED_AFTER_SECONDS:
+        return None
+    return (
+        f"its runs stopped without loading it ({len(records)} run(s), the last "
+        f"{last.dagster_run.run_id}); drop the file again, or materialise its partition"
     )
 
 

@@ -2,11 +2,13 @@
 
 import json
 import time
+import uuid
 
 import psycopg
-from dagster import build_sensor_context, materialize
+from dagster import DagsterRun, DagsterRunStatus, build_sensor_context, materialize
 
 from tests.conftest import HEADER
+from txn_assets import sensors
 from txn_assets.assets.ingestion import raw_uploads
 from txn_assets.sensors import landing_zone_sensor
 from txn_core import ledger
@@ -191,3 +193,35 @@ def test_the_sensor_files_a_loaded_file_its_run_left_in_incoming(
     with psycopg.connect(warehouse_url) as conn:
         upload = ledger.get_upload(conn, request.partition_key)
     assert upload["landing_key"] == f"processed/{request.partition_key}--late.csv"
+
+
+def test_an_upload_whose_runs_all_died_is_given_up_with_its_file(
+    instance, resources, zone, warehouse_url, monkeypatch
+):
+    """Its run was killed, and its re-executions too: no run will load it, so the sensor says
+    so in the ledger and moves the file out of incoming/, instead of leaving it there."""
+    drop(zone, "doomed.csv", [HEADER, *ROWS])
+    seen = tick(instance, resources)
+    (request,) = tick(instance, resources, cursor=seen.cursor).run_requests
+    upload_id = request.partition_key
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        ledger.mark_running(conn, upload_id)  # what the killed run left
+    died = instance.add_run(
+        DagsterRun(
+            job_name="ingest_upload",
+            run_id=str(uuid.uuid4()),
+            status=DagsterRunStatus.STARTED,
+            tags={"dagster/partition": upload_id},
+        )
+    )
+    assert len(tick(instance, resources, cursor=seen.cursor).run_requests) == 1  # still running
+    instance.report_run_failed(died)
+    assert len(tick(instance, resources, cursor=seen.cursor).run_requests) == 1  # may run again
+
+    monkeypatch.setattr(sensors, "ABANDONED_AFTER_SECONDS", 0)
+    assert not tick(instance, resources, cursor=seen.cursor).run_requests
+    with psycopg.connect(warehouse_url) as conn:
+        upload = ledger.get_upload(conn, upload_id)
+    assert upload["status"] == "failed" and died.run_id in upload["error"]
+    assert not list((zone.root / "incoming").iterdir())
+    assert (zone.root / "failed" / f"{upload_id}--doomed.csv").exists()
