@@ -1,5 +1,6 @@
-"""What routes get injected: the settings, a warehouse connection, the landing zone and the
-API key check. The settings come from the app itself, so tests build an app with their own.
+"""What routes get injected: the settings, a warehouse connection and the landing zone. The
+settings come from the app itself, so tests build an app with their own (the key, cross-site
+and rate-limit checks are in txn_api.security).
 
 Dependencies that never wait are `async def`: FastAPI runs those on the event loop, where a
 plain `def` would cost each request a hop through the thread pool.
@@ -7,14 +8,13 @@ plain `def` would cost each request a hop through the thread pool.
 
 from __future__ import annotations
 
-import secrets
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 import psycopg
-from fastapi import Depends, HTTPException, Request, Security, status
-from fastapi.security import APIKeyHeader
+from fastapi import Depends, HTTPException, Request, status
 from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from txn_api.lookups import POOL_SIZE as LOOKUP_POOL_SIZE
@@ -24,7 +24,6 @@ from txn_core.settings import Settings
 
 POOL_MAX_CONNECTIONS = 10
 CONNECT_TIMEOUT_SECONDS = 5
-API_KEY_HEADER = "X-API-Key"
 # The batched lookups' sessions (see lookup_pool).
 LOOKUP_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan"
 
@@ -36,10 +35,21 @@ async def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+log = logging.getLogger(__name__)
+
+
+def _session_options(settings: Settings) -> str:
+    """No statement of the API runs longer than this: a stuck query frees its connection."""
+    return f"-c statement_timeout={int(settings.statement_timeout_seconds * 1000)}"
+
+
 def connect_warehouse(settings: Settings) -> psycopg.Connection:
     """A short-lived autocommit connection: the API reads single rows and writes single rows."""
     return psycopg.connect(
-        settings.warehouse_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
+        settings.warehouse_url,
+        autocommit=True,
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        options=_session_options(settings),
     )
 
 
@@ -50,13 +60,21 @@ def _pool_options(settings: Settings) -> dict:
         "min_size": 1,
         "max_size": POOL_MAX_CONNECTIONS,
         "timeout": CONNECT_TIMEOUT_SECONDS,  # waiting for a free connection, then 503
-        "kwargs": {"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        "kwargs": {
+            "autocommit": True,
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "options": _session_options(settings),
+        },
     }
 
 
-def warehouse_unavailable(exc: psycopg.Error) -> HTTPException:
+def warehouse_unavailable(exc: Exception) -> HTTPException:
+    """503 for the client; why, with the driver's words (host, user), for the logs only."""
+    log.warning("The warehouse is unavailable: %s", exc)
     return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"the warehouse is unavailable: {exc}"
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        detail="the warehouse is unavailable; try again shortly",
+        headers={"Retry-After": "5"},
     )
 
 
@@ -113,7 +131,8 @@ def lookup_pool(settings: Settings) -> AsyncConnectionPool:
     keys whatever its length, finds its cached plan dearer than one made for the actual keys,
     and so plans the lookup anew on every call: 1-2 ms, more than running it."""
     options = _pool_options(settings) | {"max_size": LOOKUP_POOL_SIZE}
-    options["kwargs"] = options["kwargs"] | {"options": LOOKUP_SESSION_OPTIONS}
+    session = f"{options['kwargs']['options']} {LOOKUP_SESSION_OPTIONS}"
+    options["kwargs"] = options["kwargs"] | {"options": session}
     return AsyncConnectionPool(**options, open=False, name="warehouse-lookups")
 
 
@@ -134,29 +153,3 @@ def get_landing_zone(request: Request, settings: SettingsDep) -> LandingZone:
 
 
 LandingZoneDep = Annotated[LandingZone, Depends(get_landing_zone)]
-
-api_key_header = APIKeyHeader(
-    name=API_KEY_HEADER,
-    auto_error=False,
-    description="Required by writing endpoints when the service has TXN_API_KEY set.",
-)
-
-
-async def require_api_key(
-    settings: SettingsDep, given: Annotated[str | None, Security(api_key_header)]
-) -> None:
-    """Writing endpoints need the key when one is configured (an empty TXN_API_KEY means none)."""
-    expected = settings.api_key.get_secret_value() if settings.api_key else ""
-    if not expected:
-        return
-    challenge = {"WWW-Authenticate": "ApiKey"}
-    if not given:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail=f"missing API key: send it in the {API_KEY_HEADER} header",
-            headers=challenge,
-        )
-    if not secrets.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, detail="invalid API key", headers=challenge
-        )

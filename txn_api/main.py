@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from txn_api.deps import lookup_pool, read_pool
 from txn_api.lookups import ReadLookups
 from txn_api.routes import analytics, dashboards, health, summary, uploads
+from txn_api.schemas import error_response
+from txn_api.security import DATA_ACCESS, RateLimits, SecurityHeaders
 from txn_core.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -25,12 +27,14 @@ Upload transaction files and follow their ingestion.
   range of days; `GET /analytics/risk-profile/{user_id}` and
   `GET /analytics/spend-trend/{user_id}` give their risk metrics and daily spend trend.
 * `GET /dashboard` and `GET /dashboard/{user_id}` are HTML dashboards with Plotly charts.
-* `GET /health` says whether the service and its warehouse answer.
+* `GET /livez` says the service runs; `GET /readyz` that its warehouse answers.
 
 Summaries, analytics and dashboards read the analytics tables the pipeline keeps up to date.
 
-When the service has an API key (`TXN_API_KEY`), writing endpoints require it in the
-`X-API-Key` header.
+When the service has an API key (`TXN_API_KEY`), every endpoint but `/livez` and `/readyz`
+requires it: in the `X-API-Key` header, or as the password of HTTP Basic (any user name) so a
+browser can open the dashboards. Each client has a budget of reads and uploads; past it,
+429 with `Retry-After`.
 """
 
 TAGS = [
@@ -38,8 +42,14 @@ TAGS = [
     {"name": "summary", "description": "A user's transactions over a range of days."},
     {"name": "analytics", "description": "A user's risk profile and daily spend trend."},
     {"name": "dashboards", "description": "HTML pages with Plotly charts."},
-    {"name": "health", "description": "Readiness of the service and its warehouse."},
+    {"name": "health", "description": "Liveness of the service, readiness of its warehouse."},
 ]
+
+
+ACCESS_RESPONSES: dict[int | str, dict] = {
+    401: error_response("The service has a key and the request does not carry it."),
+    429: error_response("Too many requests from this client; `Retry-After` says when to retry."),
+}
 
 
 def _version() -> str:
@@ -52,7 +62,7 @@ def _version() -> str:
 @asynccontextmanager
 async def _warehouse_pools(app: FastAPI) -> AsyncIterator[None]:
     """The read endpoints' pools live as long as the app; opening them does not wait for the
-    warehouse, so the service starts (and says so on /health) while the database is down."""
+    warehouse, so the service starts (and says so on /readyz) while the database is down."""
     app.state.read_pool = read_pool(app.state.settings)
     app.state.lookup_pool = lookup_pool(app.state.settings)
     await app.state.read_pool.open(wait=False)
@@ -92,8 +102,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_tags=TAGS,
     )
     app.state.settings = settings or get_settings()
-    for module in (uploads, summary, analytics, dashboards, health):
-        app.include_router(module.router)
+    app.state.rate_limits = RateLimits.from_settings(app.state.settings)
+    app.add_middleware(SecurityHeaders)
+    for module in (uploads, summary, analytics, dashboards):
+        app.include_router(module.router, dependencies=DATA_ACCESS, responses=ACCESS_RESPONSES)
+    app.include_router(health.router)
     return app
 
 

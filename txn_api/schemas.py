@@ -124,20 +124,21 @@ class RejectedRows(BaseModel):
     )
 
 
-class Health(BaseModel):
-    status: Literal["ok", "degraded"] = Field(description="`ok` when every dependency answers.")
+class Liveness(BaseModel):
+    status: Literal["alive"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"] = Field(
+        description="`ready` when the warehouse answers."
+    )
     database: Literal["ok", "unavailable"]
-    error: str | None = Field(default=None, description="Why the database is unavailable.")
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"status": "ok", "database": "ok", "error": None},
-                {
-                    "status": "degraded",
-                    "database": "unavailable",
-                    "error": "connection to server at 127.0.0.1, port 5432 failed",
-                },
+                {"status": "ready", "database": "ok"},
+                {"status": "unavailable", "database": "unavailable"},
             ]
         }
     )

@@ -1,10 +1,14 @@
 """Resources: the warehouse and the landing zone, chosen from the environment in one place."""
 
+import os
+
 import psycopg
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 
 from txn_core.landing import LandingZone, landing_zone_from_url
 from txn_core.settings import Settings
+
+DATABASE_URL_VARIABLE = "TXN_DATABASE_URL"
 
 
 class WarehouseResource(ConfigurableResource):
@@ -27,9 +31,16 @@ class LandingZoneResource(ConfigurableResource):
 
 
 def resources_for(settings: Settings) -> dict[str, ConfigurableResource]:
-    """Local and production differ only here: in the URLs the settings carry."""
+    """Local and production differ only here: in the URLs the settings carry. The UI shows a
+    resource's configuration, so the warehouse URL (it may hold a password) goes in by the name
+    of its variable, never by value; the local server's URL holds no secret."""
+    database_url = (
+        EnvVar(DATABASE_URL_VARIABLE)
+        if os.environ.get(DATABASE_URL_VARIABLE)
+        else settings.warehouse_url
+    )
     return {
-        "warehouse": WarehouseResource(database_url=settings.warehouse_url),
+        "warehouse": WarehouseResource(database_url=database_url),
         "landing": LandingZoneResource(
             url=settings.landing, settle_seconds=settings.settle_seconds
         ),

@@ -34,7 +34,10 @@ def contiguous_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     job=generate_days_job,
     cron_schedule="5 0 * * *",
     execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
+    # Simulated data is opt-in (TXN_GENERATE_DAILY): `make run` asks for it, production not.
+    default_status=DefaultScheduleStatus.RUNNING
+    if get_settings().generate_daily
+    else DefaultScheduleStatus.STOPPED,
     description=(
         "Generates and appends yesterday's transactions at 00:05 UTC. After downtime it also "
         f"catches up every missing day of the last {CATCH_UP_DAYS}, in one run per gap; a day "

@@ -14,6 +14,8 @@ import duckdb
 import psycopg
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
+from txn_core.contract import FileRejected
+
 # SQLSTATE classes: connection exception, transaction rollback (serialization failure,
 # deadlock), insufficient resources, operator intervention (shutdown, cancel).
 TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57")
@@ -59,3 +61,14 @@ def _transient_itself(exc: BaseException) -> bool:
     if isinstance(exc, duckdb.IOException | duckdb.OutOfMemoryException):
         return "No space left on device" in str(exc) or isinstance(exc, duckdb.OutOfMemoryException)
     return False
+
+
+def public_reason(exc: BaseException) -> str:
+    """What the ledger, and so the API, may say of a failure: the contract's own words, or the
+    kind of failure. A driver's words name hosts and users: they stay in the logs."""
+    if isinstance(exc, FileRejected):
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return "the file is no longer where the ledger says it was"
+    kind = "a transient failure" if is_transient(exc) else "an unexpected error"
+    return f"{kind} ({type(exc).__name__}); the run's log says more"

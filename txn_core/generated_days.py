@@ -26,6 +26,7 @@ from pathlib import Path
 import psycopg
 
 from txn_core import generator, ledger
+from txn_core.failures import public_reason
 from txn_core.loader import LoadResult, load_upload
 
 WORKERS = 2  # one loading, one generating and checking the next month
@@ -153,7 +154,7 @@ def _load_batch(
         except Exception as exc:
             # The run fails with it; running the range again loads the month from scratch.
             with psycopg.connect(database_url, autocommit=True) as conn:
-                ledger.mark_failed(conn, batch.upload_id, f"{type(exc).__name__}: {exc}")
+                ledger.mark_failed(conn, batch.upload_id, public_reason(exc))
             raise
 
 

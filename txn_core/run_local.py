@@ -104,6 +104,8 @@ def main() -> int:
     for name, value in DAGSTER_PROCESS_ENV.items():
         env.setdefault(name, value)
     env.setdefault("TXN_LANDING", settings.landing)
+    # A local platform shows its daily history with simulated days; production asks for none.
+    env.setdefault("TXN_GENERATE_DAILY", "true")
 
     processes: dict[str, subprocess.Popen] = {}
     stopping = False

@@ -13,16 +13,34 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TXN_", env_file=".env", extra="ignore")
 
-    database_url: str | None = Field(
+    database_url: SecretStr | None = Field(
         default=None,
-        description="The warehouse. When unset, the PostgreSQL server the project runs itself.",
+        description="The warehouse (a secret: it may hold a password). When unset, the "
+        "PostgreSQL server the project runs itself.",
     )
     landing: str = Field(
         default=str(PROJECT_ROOT / "var" / "landing"),
         description="The landing zone: a folder, or s3://bucket/prefix.",
     )
     api_key: SecretStr | None = Field(
-        default=None, description="When set, writing endpoints require it in X-API-Key."
+        default=None,
+        description="When set, every data endpoint requires it (X-API-Key, or the password "
+        "of HTTP Basic).",
+    )
+    rate_limit_reads: str = Field(
+        default="50/second;1000/minute",
+        description="Reads allowed per client (limits' notation; empty: no limit).",
+    )
+    rate_limit_uploads: str = Field(
+        default="10/minute", description="Uploads allowed per client (empty: no limit)."
+    )
+    statement_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest statement the API runs."
+    )
+    generate_daily: bool = Field(
+        default=False,
+        description="Run the schedule that generates yesterday's simulated transactions. Off "
+        "unless asked (`make run` asks): simulated rows must not mix with real ones unasked.",
     )
     api_port: int = 8000
     dagster_port: int = 3000
@@ -64,7 +82,9 @@ class Settings(BaseSettings):
     @property
     def warehouse_url(self) -> str:
         """libpq URL of the warehouse (psycopg 3 takes it as is)."""
-        return self.database_url or local_database_url(self.local_pg_port, "txn")
+        if self.database_url:
+            return self.database_url.get_secret_value()
+        return local_database_url(self.local_pg_port, "txn")
 
 
 def local_database_url(port: int, database: str) -> str:

@@ -28,6 +28,9 @@ def make_settings(warehouse_url: str, landing_root: Path) -> Callable[..., Setti
             "landing": str(landing_root),
             "api_key": None,
             "upload_chunk_bytes": 64 * 1024,
+            # No budget by default: tests of the limits set their own.
+            "rate_limit_reads": "",
+            "rate_limit_uploads": "",
         }
         return Settings(**(values | overrides))
 

@@ -36,7 +36,9 @@ def figures(html: str) -> dict[str, dict]:
 
 def assert_scripts_are_served_here(html: str) -> None:
     sources = SCRIPT_SOURCES.findall(html)
-    assert sources == [f"/static/plotly.min.js?v={plotly.__version__}"]
+    assert sources[0] == f"/static/plotly.min.js?v={plotly.__version__}"
+    assert [source.split("?")[0] for source in sources[1:]] == ["/static/dashboard.js"]
+    assert "<script>" not in html  # no inline code: the pages' policy allows none
     assert "cdn.plot.ly" not in html
     assert not re.search(r"<script[^>]*\bsrc=\"(https?:)?//", html)
 

@@ -13,11 +13,13 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import uvicorn
 
@@ -52,14 +54,11 @@ TRACES = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(p
 }))"""
 
 
-@pytest.fixture
-def api_server(make_settings, warehouse_url) -> Iterator[str]:
-    """The app on a free loopback port, in a uvicorn server of its own thread."""
-    seed_dashboard_platform(warehouse_url)
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """`app` on a free loopback port, in a uvicorn server of its own thread."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(make_settings()), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="dashboard-server", daemon=True)
     thread.start()
@@ -73,6 +72,24 @@ def api_server(make_settings, warehouse_url) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def api_server(make_settings, warehouse_url) -> Iterator[str]:
+    seed_dashboard_platform(warehouse_url)
+    with serving(create_app(make_settings())) as url:
+        yield url
+
+
+API_KEY = "dashboards-key"
+
+
+@pytest.fixture
+def keyed_api_server(make_settings, warehouse_url) -> Iterator[str]:
+    """The same, with a key: what production serves."""
+    seed_dashboard_platform(warehouse_url)
+    with serving(create_app(make_settings(api_key=API_KEY))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +154,8 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def open_page(browser: Any, url: str) -> tuple[Any, PageProblems]:
-    page = browser.new_page(viewport=VIEWPORT)
+def open_page(browser: Any, url: str, **context: Any) -> tuple[Any, PageProblems]:
+    page = browser.new_page(viewport=VIEWPORT, **context)
     problems = PageProblems(_origin(url))
     problems.watch(page)
     response = page.goto(url, wait_until="networkidle")
@@ -208,3 +225,23 @@ def test_a_click_on_a_top_spender_opens_their_dashboard(chromium, api_server):
         assert problems.errors == []
     finally:
         page.close()
+
+
+def test_with_a_key_a_person_opens_the_dashboard_with_basic_auth(chromium, keyed_api_server):
+    """The browser answers the service's Basic challenge with the key as the password; the
+    page, its scripts and its chart load with no error under the pages' security policy."""
+    page, problems = open_page(
+        chromium,
+        f"{keyed_api_server}/dashboard/{DASHBOARD_USER}",
+        http_credentials={"username": "analyst", "password": API_KEY},
+    )
+    try:
+        assert problems.errors == []
+        assert page.locator("#spend-trend .bars .point").count() == DASHBOARD_TREND_DAYS
+    finally:
+        page.close()
+
+    anonymous = httpx.get(f"{keyed_api_server}/dashboard/{DASHBOARD_USER}", timeout=10)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"].startswith("Basic")
+    assert "Global whale rank" not in anonymous.text

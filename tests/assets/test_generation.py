@@ -3,6 +3,8 @@
 import datetime as dt
 import logging
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -28,6 +30,7 @@ from txn_assets.partitions import daily_partitions
 from txn_assets.schedules import RANGE_END_TAG, RANGE_START_TAG, generate_yesterday
 from txn_assets.sensors import landing_zone_sensor
 from txn_core.generator import rows_for_day
+from txn_core.settings import get_settings
 
 DAILY = AssetKey("daily_transactions")
 
@@ -98,9 +101,31 @@ def test_the_schedule_targets_yesterday(instance):
     )
 
 
-def test_after_downtime_the_next_tick_catches_up_the_missed_days_in_one_run():
+def schedule_status(**env: str) -> str:
+    """The generating schedule's default status in a fresh process with `env`."""
+    check = (
+        "from txn_assets.schedules import generate_yesterday as s; print(s.default_status.value)"
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "TXN_GENERATE_DAILY"} | env
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, env=environment, check=True
+    )
+    return result.stdout.strip()
+
+
+def test_simulated_days_are_generated_only_when_asked():
+    """Off by default (production); `make run` asks for them locally."""
+    assert schedule_status() == "STOPPED"
+    assert schedule_status(TXN_GENERATE_DAILY="false") == "STOPPED"
+    assert schedule_status(TXN_GENERATE_DAILY="true") == "RUNNING"
+
+
+def test_after_downtime_the_next_tick_catches_up_the_missed_days_in_one_run(monkeypatch, request):
     """The real scheduler loop, with a frozen clock: the platform ran on 10 March, was down for
     three midnights, and starts again on 13 March."""
+    monkeypatch.setenv("TXN_GENERATE_DAILY", "true")  # as `make run` sets it
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)
     launcher = {"module": "dagster._core.test_utils", "class": "MockedRunLauncher"}
     overrides = {"run_launcher": launcher}
     target = ModuleTarget(

@@ -10,6 +10,7 @@ autoescaping (or its `tojson` filter, which is safe inside a script element).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
 from collections.abc import Sequence
@@ -37,6 +38,12 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "tem
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 # The version in the address lets browsers keep the file for a year: a new plotly is a new URL.
 PLOTLY_JS_URL = f"/static/plotly.min.js?v={plotly.__version__}"
+# The pages' own script, a file rather than inline code, so their Content-Security-Policy
+# allows scripts from the API alone; its address changes with its content.
+DASHBOARD_JS = Path(__file__).resolve().parents[1] / "static" / "dashboard.js"
+DASHBOARD_JS_URL = (
+    f"/static/dashboard.js?v={hashlib.sha256(DASHBOARD_JS.read_bytes()).hexdigest()[:12]}"
+)
 LONG_CACHE = "public, max-age=31536000, immutable"
 
 TOP_SPENDERS = 20
@@ -67,7 +74,7 @@ def _timestamp(value: dt.datetime) -> str:
 
 
 TEMPLATES.env.filters.update(money=_money, count=_count, minutes=_minutes, timestamp=_timestamp)
-TEMPLATES.env.globals["plotly_js_url"] = PLOTLY_JS_URL
+TEMPLATES.env.globals.update(plotly_js_url=PLOTLY_JS_URL, dashboard_js_url=DASHBOARD_JS_URL)
 
 
 def _count_step(largest: int, ticks: int = 5) -> int:
@@ -209,10 +216,18 @@ def volume_figure(days: list[dict[str, Any]]) -> dict[str, Any]:
 @router.get("/static/plotly.min.js", include_in_schema=False)
 def plotly_js() -> FileResponse:
     """The plotly.js that the installed plotly package ships: the pages never call a CDN."""
+    return _script(PLOTLY_JS)
+
+
+@router.get("/static/dashboard.js", include_in_schema=False)
+def dashboard_js() -> FileResponse:
+    """Draws the figures a page carries as JSON."""
+    return _script(DASHBOARD_JS)
+
+
+def _script(path: Path) -> FileResponse:
     return FileResponse(
-        PLOTLY_JS,
-        media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": LONG_CACHE},
+        path, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": LONG_CACHE}
     )
 
 

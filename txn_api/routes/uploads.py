@@ -9,6 +9,7 @@ the Dagster sensor (an atomic rename into incoming/) only after its ledger row e
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Annotated, Any
 
@@ -26,16 +27,17 @@ from txn_api.deps import (
     LandingZoneDep,
     SettingsDep,
     connect_warehouse,
-    require_api_key,
     warehouse_unavailable,
 )
 from txn_api.schemas import ErrorMessage, RejectedRow, RejectedRows, UploadAccepted, UploadStatus
+from txn_api.security import refuse_cross_site
 from txn_core import ledger
 from txn_core.contract import SNIFF_BYTES, FileRejected, decompressed_head, inspect_head
 from txn_core.landing import ACCEPTED_SUFFIXES, LandingZone, UploadWriter, is_accepted_name
 from txn_core.settings import Settings
 
 router = APIRouter(tags=["uploads"])
+log = logging.getLogger(__name__)
 
 FILE_FIELD = "file"
 # Room for the multipart framing around the file: boundaries, part headers, small fields.
@@ -271,17 +273,19 @@ def _record_failure(settings: Settings, upload_id: str, error: str) -> None:
     description=(
         "Send the file as multipart/form-data in the field `file` (`.csv` or `.csv.gz`). "
         "The body is streamed to the landing zone; the answer comes once the file is stored "
-        "and queued for ingestion. Follow it at `status_url`. Requires `X-API-Key` when the "
-        "service has a key configured."
+        "and queued for ingestion. Follow it at `status_url`. A browser's cross-site post is "
+        "refused."
     ),
-    dependencies=[Depends(require_api_key)],
+    dependencies=[Depends(refuse_cross_site)],
     responses={
         status.HTTP_400_BAD_REQUEST: _error(
             "The file breaks the contract (not CSV text, not UTF-8, a required column missing), "
             "its name does not end with .csv or .csv.gz, or the multipart body is malformed. "
             "Nothing is stored."
         ),
-        status.HTTP_401_UNAUTHORIZED: _error("The X-API-Key header is missing or wrong."),
+        status.HTTP_403_FORBIDDEN: _error(
+            "The request comes from another site's page in a browser (a cross-site form post)."
+        ),
         status.HTTP_413_CONTENT_TOO_LARGE: _error(
             "The file is larger than the service's limit (TXN_MAX_UPLOAD_BYTES). Nothing is stored."
         ),
@@ -334,9 +338,10 @@ async def upload_file(
         try:
             await to_thread.run_sync(upload.writer.commit)
         except BaseException as exc:
+            log.warning("Upload %s: the file could not be stored: %s", upload_id, exc)
             with anyio.CancelScope(shield=True):
                 await to_thread.run_sync(
-                    _record_failure, settings, upload_id, f"the file could not be stored: {exc}"
+                    _record_failure, settings, upload_id, "the file could not be stored"
                 )
             raise
         upload.writer = None

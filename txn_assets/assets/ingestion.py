@@ -16,8 +16,7 @@ from txn_assets.partitions import is_daily_partition, upload_partitions
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_assets.retries import TRANSIENT_RETRIES, attempts_left
 from txn_core import ingest
-from txn_core.contract import FileRejected
-from txn_core.failures import is_transient
+from txn_core.failures import is_transient, public_reason
 from txn_core.landing import LandingZone
 from txn_core.loader import LoadResult, UploadNotRegistered
 
@@ -100,9 +99,9 @@ def _failed_attempt(
     """What a failed attempt raises: the error itself, for the retry policy, when it is
     transient and attempts are left; else a Failure that is never retried, with the upload
     given up (failed in the ledger, its file under failed/ with the reason)."""
-    reason = str(exc) if isinstance(exc, FileRejected) else f"{type(exc).__name__}: {exc}"
+    reason = public_reason(exc)
+    context.log.warning(f"Attempt {context.retry_number + 1} failed: {type(exc).__name__}: {exc}")
     if is_transient(exc) and attempts_left(context.retry_number):
-        context.log.warning(f"Attempt {context.retry_number + 1} failed; retrying: {reason}")
         ingest.retry_later(
             warehouse.database_url,
             upload_id,
