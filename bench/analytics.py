@@ -253,7 +253,8 @@ class ApiServer:
         self.target = target
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, TXN_DATABASE_URL=database_url)
+        # One load generator is one client: measured here is the API, not its rate limits.
+        env = dict(os.environ, TXN_DATABASE_URL=database_url, TXN_RATE_LIMIT_READS="")
         self.log = open(log_path, "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             [

@@ -59,12 +59,12 @@ def test_make_run_brings_up_its_own_database_and_ctrl_c_stops_everything():
             cwd=Path(__file__).parents[2],
         )
     try:
-        wait_for(f"http://127.0.0.1:{api_port}/health", process, log)
+        wait_for(f"http://127.0.0.1:{api_port}/readyz", process, log)
         wait_for(f"http://127.0.0.1:{dagster_port}/server_info", process, log)
         children = psutil.Process(process.pid).children(recursive=True)
         assert len(children) >= 2  # Dagster and the API, each with helpers of its own
         assert LocalPostgres(workdir / "pgdata", pg_port).is_running()
-        health = httpx.get(f"http://127.0.0.1:{api_port}/health", timeout=5).json()
+        health = httpx.get(f"http://127.0.0.1:{api_port}/readyz", timeout=5).json()
         assert health["database"] == "ok"  # migrated, and the API reaches it
 
         process.send_signal(signal.SIGINT)  # Ctrl-C
