@@ -5,7 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dagster import EnvVar
+
 from txn_assets.definitions import defs
+from txn_assets.resources import resources_for
+from txn_core.settings import Settings
 
 
 def test_dagster_definitions_validate_passes(tmp_path):
@@ -34,3 +38,12 @@ def test_the_uploads_asset_says_who_it_is():
     assert {"duckdb", "postgres"} <= set(raw_uploads.kinds)
     assert "exactly once" in raw_uploads.description
     assert defs.resolve_sensor_def("landing_zone_sensor").default_status.value == "RUNNING"
+
+
+def test_the_ui_shows_the_warehouse_url_by_name_never_its_password(monkeypatch):
+    url = "postgresql://txn:hunter2@db.internal:5432/txn"
+    monkeypatch.setenv("TXN_DATABASE_URL", url)
+    warehouse = resources_for(Settings(database_url=url))["warehouse"]
+    assert isinstance(warehouse.database_url, EnvVar)
+    assert warehouse.database_url.env_var_name == "TXN_DATABASE_URL"
+    assert "hunter2" not in repr(warehouse) and "hunter2" not in repr(Settings(database_url=url))
