@@ -4,10 +4,12 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# A key anyone could guess is no key; make one with secrets.token_urlsafe(32).
+MIN_API_KEY_LENGTH = 24
 
 
 class Settings(BaseSettings):
@@ -78,6 +80,16 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "var" / "dagster_home",
         description="DAGSTER_HOME for `make run`; it receives a copy of dagster.yaml.",
     )
+
+    @field_validator("api_key")
+    @classmethod
+    def _long_enough(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and 0 < len(key.get_secret_value()) < MIN_API_KEY_LENGTH:
+            raise ValueError(
+                f"TXN_API_KEY is shorter than {MIN_API_KEY_LENGTH} characters, easy to guess; "
+                'make one with: python -c "import secrets; print(secrets.token_urlsafe(32))"'
+            )
+        return key
 
     @property
     def warehouse_url(self) -> str:

@@ -81,7 +81,7 @@ def api_server(make_settings, warehouse_url) -> Iterator[str]:
         yield url
 
 
-API_KEY = "dashboards-key"
+API_KEY = "dashboards-key-0123456789abcdef"
 
 
 @pytest.fixture

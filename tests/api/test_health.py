@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import gc
-import uuid
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -17,7 +17,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_liveness_and_readiness_answer_without_a_key(make_client):
-    client = make_client(api_key="a-key")
+    client = make_client(api_key="a-key-of-twenty-four-chars")
 
     assert client.get("/livez").json() == {"status": "alive"}
     assert client.get("/readyz").json() == {"status": "ready", "database": "ok"}

@@ -11,7 +11,7 @@ import pytest
 from tests.api.analytics_fixtures import daily_spend, insert_daily_spend
 from tests.api.test_uploads import csv_bytes, post_file
 
-KEY = "s3cret-key"
+KEY = "s3cret-key-for-the-security-tests"
 DATA_READS = [
     "/uploads/u1",
     "/uploads/u1/rejected",
@@ -119,3 +119,9 @@ def test_responses_carry_the_security_headers_and_pages_a_strict_policy(client):
     assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
     assert "content-security-policy" not in client.get("/summary/1").headers  # not a page
     assert client.get("/docs").status_code == 200  # the docs' CDN scripts still load
+
+
+@pytest.mark.parametrize("key", ["change-me", "short"])
+def test_a_key_anyone_could_guess_stops_the_service_from_starting(make_settings, key):
+    with pytest.raises(ValueError, match="TXN_API_KEY is shorter than 24 characters"):
+        make_settings(api_key=key)
