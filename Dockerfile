@@ -64,6 +64,13 @@ RUN groupadd --system --gid 10001 txn \
 
 COPY --from=builder /opt/venv /opt/venv
 
+# Amazon RDS's CA bundle (every region's roots), so that libpq can verify the warehouse's
+# certificate (PGSSLROOTCERT; sslmode verify-full, or require, which then checks the CA).
+# Pinned by hash: the build fails if the published file changes, and a new bundle is taken
+# on purpose (download it, check it, update the hash; 108 certificates in this one).
+ADD --checksum=sha256:e5bb2084ccf45087bda1c9bffdea0eb15ee67f0b91646106e466714f9de3c7e3 --chmod=644 \
+    https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /etc/ssl/certs/rds-global-bundle.pem
+
 WORKDIR /app
 COPY --chown=txn:txn dagster.yaml /opt/dagster/home/dagster.yaml
 COPY --chown=txn:txn docker/ /app/docker/
@@ -73,9 +80,11 @@ USER 10001:10001
 # 8000: API, 3000: Dagster UI, 4000: Dagster code server (gRPC).
 EXPOSE 8000 3000 4000
 
-# curl is not in the slim image: the interpreter does the probe. The Dagster services
-# override this check with their own in docker-compose.yml.
+# Liveness: the API process answers (GET /livez never touches the warehouse, so a database
+# outage does not mark the container unhealthy; a deploy gates on /readyz itself). curl is
+# not in the slim image: the interpreter does the probe. The Dagster services override this
+# check with their own in docker-compose.yml.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --start-interval=2s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"]
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/livez', timeout=4).status == 200 else 1)"]
 
 CMD ["uvicorn", "txn_api.main:app", "--host", "0.0.0.0", "--port", "8000"]

@@ -153,18 +153,18 @@ def healthcheck_command(stage: Stage) -> list[str]:
     return json.loads(value[value.index("CMD") + 3 :].strip())
 
 
-def test_healthcheck_probes_the_api_with_python(dockerfile):
+def test_healthcheck_probes_the_api_liveness_with_python(dockerfile):
     _, stages = dockerfile
     command = healthcheck_command(stages[-1])
     assert command[0] == "python", "curl is not in the slim image"
-    assert "/health" in command[-1]
+    assert "http://127.0.0.1:8000/livez'" in command[-1], "the process, not the warehouse"
 
 
 class _HealthHandler(BaseHTTPRequestHandler):
     healthy = True
 
     def do_GET(self):
-        ok = self.path == "/health" and type(self).healthy
+        ok = self.path == "/livez" and type(self).healthy
         self.send_response(200 if ok else 503)
         self.end_headers()
 
@@ -174,7 +174,7 @@ class _HealthHandler(BaseHTTPRequestHandler):
 
 @pytest.mark.parametrize("healthy", [True, False])
 def test_healthcheck_command_really_works(dockerfile, healthy):
-    """Run the HEALTHCHECK's own command against a stand-in /health endpoint."""
+    """Run the HEALTHCHECK's own command against a stand-in /livez endpoint."""
     _, stages = dockerfile
     command = healthcheck_command(stages[-1])
     handler = type("Handler", (_HealthHandler,), {"healthy": healthy})
@@ -191,6 +191,22 @@ def test_healthcheck_command_really_works(dockerfile, healthy):
     finally:
         server.shutdown()
     assert (result.returncode == 0) is healthy, result.stderr
+
+
+def test_the_image_carries_the_rds_ca_bundle_pinned_by_hash(dockerfile):
+    """Amazon RDS's global bundle, fetched at build time and checked against its SHA-256
+    (BuildKit's ADD --checksum), readable by the unprivileged user."""
+    _, stages = dockerfile
+    adds = [a.value.split() for a in stages[-1].all("ADD")]
+    bundles = [a for a in adds if a[-1] == "/etc/ssl/certs/rds-global-bundle.pem"]
+    assert len(bundles) == 1, adds
+    (add,) = bundles
+    assert add[-2] == "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+    flags = add[:-2]
+    assert any(re.fullmatch(r"--checksum=sha256:[0-9a-f]{64}", flag) for flag in flags), flags
+    assert "--chmod=644" in flags
+    syntax = (ROOT / "Dockerfile").read_text().splitlines()[0]
+    assert syntax == "# syntax=docker/dockerfile:1", "ADD --checksum needs dockerfile 1.6+"
 
 
 def test_dockerignore_keeps_local_state_and_secrets_out():
@@ -254,6 +270,12 @@ def build_context(destination: Path) -> Path:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(ROOT / relative, target)
     return destination
+
+
+def test_the_build_context_leaves_the_proxy_configuration_out():
+    patterns = (ROOT / ".dockerignore").read_text().split()
+    assert dockerignore_excludes("docker/Caddyfile", patterns), "the proxy has its own image"
+    assert not dockerignore_excludes("docker/workspace.yaml", patterns)
 
 
 def test_build_context_filter_is_sound(tmp_path):
