@@ -9,7 +9,8 @@ resource "aws_db_parameter_group" "postgres15" {
   family      = "postgres15"
   description = "${local.name}: TLS only, slow-query and connection logging"
 
-  # Clients must use TLS (the host sets PGSSLMODE=require).
+  # Clients must use TLS; the host's clients also verify the server's certificate and
+  # name (PGSSLMODE=verify-full against the RDS CA bundle, written by txn-render-env).
   parameter {
     name  = "rds.force_ssl"
     value = "1"
@@ -61,6 +62,9 @@ resource "aws_db_instance" "main" {
   parameter_group_name   = aws_db_parameter_group.postgres15.name
   publicly_accessible    = false
   multi_az               = var.db_multi_az
+
+  # Signed by an RDS CA of the global bundle the image carries for PGSSLROOTCERT.
+  ca_cert_identifier = "rds-ca-rsa2048-g1"
 
   backup_retention_period  = var.db_backup_retention_days
   backup_window            = "03:00-04:00"

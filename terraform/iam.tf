@@ -1,6 +1,8 @@
 # ---------------------------------------------------------------------------------------
 # The Docker host: the landing bucket, its own SSM parameters, the key that encrypts
-# both. Nothing else.
+# both. Nothing else. Only the containers on the `txn-aws` Docker network (the API and
+# the code server) reach these credentials: txn-imds-guard blocks the metadata service
+# for every other container (docs/deployment.md).
 # ---------------------------------------------------------------------------------------
 data "aws_iam_policy_document" "ec2_assume" {
   statement {
@@ -13,9 +15,10 @@ data "aws_iam_policy_document" "ec2_assume" {
 }
 
 resource "aws_iam_role" "host" {
-  name               = "${local.name}-host"
-  description        = "Docker host of ${local.name}"
-  assume_role_policy = data.aws_iam_policy_document.ec2_assume.json
+  name                 = "${local.name}-host"
+  description          = "Docker host of ${local.name}"
+  assume_role_policy   = data.aws_iam_policy_document.ec2_assume.json
+  permissions_boundary = local.workload_boundary_arn
 }
 
 data "aws_iam_policy_document" "host" {
@@ -101,9 +104,10 @@ data "aws_iam_policy_document" "flow_logs_assume" {
 }
 
 resource "aws_iam_role" "flow_logs" {
-  name               = "${local.name}-flow-logs"
-  description        = "VPC flow logs of ${local.name}"
-  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
+  name                 = "${local.name}-flow-logs"
+  description          = "VPC flow logs of ${local.name}"
+  assume_role_policy   = data.aws_iam_policy_document.flow_logs_assume.json
+  permissions_boundary = local.workload_boundary_arn
 }
 
 data "aws_iam_policy_document" "flow_logs" {
@@ -141,9 +145,10 @@ data "aws_iam_policy_document" "rds_monitoring_assume" {
 }
 
 resource "aws_iam_role" "rds_monitoring" {
-  name               = "${local.name}-rds-monitoring"
-  description        = "RDS enhanced monitoring of ${local.name}"
-  assume_role_policy = data.aws_iam_policy_document.rds_monitoring_assume.json
+  name                 = "${local.name}-rds-monitoring"
+  description          = "RDS enhanced monitoring of ${local.name}"
+  assume_role_policy   = data.aws_iam_policy_document.rds_monitoring_assume.json
+  permissions_boundary = local.workload_boundary_arn
 }
 
 resource "aws_iam_role_policy_attachment" "rds_monitoring" {

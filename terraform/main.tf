@@ -34,6 +34,11 @@ locals {
   # Every parameter under this path becomes one variable of the host's .env.
   ssm_path = "/${var.project}/${var.environment}"
 
+  # Every role created here carries this permissions boundary, a policy that
+  # ./bootstrap creates (bootstrap/boundary.tf) and the deploy role cannot change: it is
+  # also the only kind of role the deploy role may create.
+  workload_boundary_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${var.project}-workload-boundary"
+
   landing_bucket_name = "${local.name}-landing-${local.account_id}"
   landing_url         = "s3://${aws_s3_bucket.landing.bucket}/${var.landing_prefix}"
 

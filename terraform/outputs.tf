@@ -16,13 +16,13 @@ output "instance_id" {
 }
 
 output "api_url" {
-  description = "Public URL of the transaction API."
-  value       = "http://${aws_eip.host.public_ip}"
+  description = "Public URL of the transaction API, over HTTPS (plain HTTP only redirects). Without var.domain the certificate comes from the proxy's internal CA."
+  value       = "https://${var.domain != "" ? var.domain : aws_eip.host.public_ip}"
 }
 
 output "dagster_ui_tunnel" {
-  description = "Opens the Dagster UI at http://127.0.0.1:3000 through SSH (it is never public)."
-  value       = "ssh -N -L 3000:127.0.0.1:3000 ubuntu@${aws_eip.host.public_ip}"
+  description = "Opens the Dagster UI at http://127.0.0.1:3000/dagster/ through SSH to the webserver container's address on the host (it publishes no port)."
+  value       = "ssh -N -L 3000:$(ssh ubuntu@${aws_eip.host.public_ip} \"sudo docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' txn-platform-webserver-1\"):3000 ubuntu@${aws_eip.host.public_ip}"
 }
 
 output "landing_bucket" {

@@ -9,13 +9,17 @@ resource "random_password" "db" {
   special = false
 }
 
+# The API refuses to start in production without a key, and txn-render-env refuses to
+# write a .env without one: it is generated here, never chosen by hand.
 resource "random_password" "api_key" {
   length  = 48
   special = false
 }
 
 locals {
-  # Parameter name = variable name in the host's .env.
+  # Parameter name = variable name in the host's .env. TLS to RDS (PGSSLMODE=verify-full,
+  # PGSSLROOTCERT) is not a parameter: txn-render-env writes it itself, so that no
+  # parameter can weaken it.
   host_parameters = {
     TXN_DATABASE_URL        = "postgresql://${local.db_username}:${random_password.db.result}@${aws_db_instance.main.address}:${aws_db_instance.main.port}/${local.db_name}"
     TXN_DAGSTER_PG_HOST     = aws_db_instance.main.address
@@ -25,9 +29,10 @@ locals {
     TXN_DAGSTER_PG_DB       = local.dagster_db_name
     TXN_API_KEY             = random_password.api_key.result
     TXN_LANDING             = local.landing_url
-    TXN_API_PORT            = "80"
-    TXN_DAGSTER_PORT        = "3000"
-    PGSSLMODE               = "require"
+    TXN_GENERATE_DAILY      = tostring(var.generate_daily)
+    # The address the reverse proxy serves: the domain (a public certificate), or else
+    # the Elastic IP (a certificate from the proxy's internal CA).
+    TXN_DOMAIN = var.domain != "" ? var.domain : aws_eip.host.public_ip
   }
   host_parameter_names = [
     "TXN_DATABASE_URL",
@@ -38,9 +43,8 @@ locals {
     "TXN_DAGSTER_PG_DB",
     "TXN_API_KEY",
     "TXN_LANDING",
-    "TXN_API_PORT",
-    "TXN_DAGSTER_PORT",
-    "PGSSLMODE",
+    "TXN_GENERATE_DAILY",
+    "TXN_DOMAIN",
   ]
 }
 

@@ -80,6 +80,23 @@ variable "image_repository" {
   }
 }
 
+variable "domain" {
+  description = "Public DNS name of the API (TXN_DOMAIN): the reverse proxy gets a certificate for it from Let's Encrypt, so its A record must point at host_public_ip. Empty: the proxy serves HTTPS with a certificate from its own internal CA, which clients do not trust without being given that CA."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.domain == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain))
+    error_message = "domain: a lower-case DNS name such as api.example.com, or empty."
+  }
+}
+
+variable "generate_daily" {
+  description = "Generate a day of simulated transactions every night (TXN_GENERATE_DAILY). Off in production: simulated rows must not mix with real ones unless asked for."
+  type        = bool
+  default     = false
+}
+
 variable "image_tag" {
   description = "Image tag the host starts with at first boot; later deploys move it."
   type        = string

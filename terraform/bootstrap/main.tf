@@ -1,6 +1,7 @@
 # Remote state for ../ : an S3 bucket (versioned, encrypted, private, TLS only) and a
-# DynamoDB lock table. Optionally the IAM role the CD workflow assumes through GitHub's
-# OIDC provider, so that no long-lived AWS key is stored in GitHub.
+# DynamoDB lock table; the permissions boundary of every role ../ creates (boundary.tf);
+# optionally the IAM role the CD workflow assumes through GitHub's OIDC provider, so that
+# no long-lived AWS key is stored in GitHub (github.tf).
 
 data "aws_caller_identity" "current" {}
 
@@ -11,6 +12,11 @@ locals {
   partition    = data.aws_partition.current.partition
   state_bucket = "${var.project}-tfstate-${local.account_id}-${var.aws_region}"
   lock_table   = "${var.project}-tfstate-lock"
+
+  # ../ sets this policy as the permissions boundary of each role it creates (main.tf
+  # there builds the same ARN from the same name).
+  workload_boundary_name = "${var.project}-workload-boundary"
+  workload_boundary_arn  = "arn:${local.partition}:iam::${local.account_id}:policy/${local.workload_boundary_name}"
 }
 
 resource "aws_kms_key" "state" {

@@ -17,3 +17,8 @@ output "github_deploy_role_arn" {
   description = "Role ARN for the GitHub variable AWS_DEPLOY_ROLE_ARN (empty when github_repository is unset)."
   value       = try(aws_iam_role.github_deploy[0].arn, "")
 }
+
+output "workload_boundary_arn" {
+  description = "Permissions boundary that ../ sets on every role it creates (the deploy role may create no other kind)."
+  value       = aws_iam_policy.workload_boundary.arn
+}

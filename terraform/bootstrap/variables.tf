@@ -5,7 +5,7 @@ variable "project" {
 }
 
 variable "aws_region" {
-  description = "Region of the state bucket and lock table."
+  description = "Region of the state bucket and lock table, and of the platform: the deploy role's EC2, RDS, SSM, KMS and log permissions are limited to it."
   type        = string
   default     = "us-east-1"
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # First boot of the Docker host, run by cloud-init: Docker Engine with the compose plugin,
-# the AWS CLI, then the platform's systemd unit, which reads the secrets from SSM and
-# starts the stack. Safe to run again.
+# the metadata guard (only the `txn-aws` Docker network reaches the instance role), the
+# AWS CLI, then the platform's systemd unit, which reads the secrets from SSM and starts
+# the stack. Safe to run again.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 PATH=/snap/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -35,6 +36,13 @@ if ! docker compose version >/dev/null 2>&1; then
 fi
 systemctl enable --now docker
 usermod -aG docker ubuntu
+
+# The metadata guard: now, and at every boot before Docker starts (its unit is required
+# by docker.service). Not `systemctl restart`: that would restart Docker as well.
+systemctl daemon-reload
+systemctl enable txn-imds-guard.service
+/usr/local/bin/txn-imds-guard
+systemctl start txn-imds-guard.service
 
 # AWS CLI v2: reads the SSM parameters with the instance role.
 if ! command -v aws >/dev/null 2>&1; then

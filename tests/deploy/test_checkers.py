@@ -83,6 +83,29 @@ def test_actionlint_passes_with_shellcheck_on_run_blocks():
     assert_ok(result)
 
 
+def test_zizmor_finds_nothing_in_the_workflows():
+    """zizmor's security audit at its default (`regular`) persona: unpinned actions,
+    excessive token permissions, persisted credentials, template injection, ...
+
+    --offline: the audits that ask GitHub's API (does each pinned SHA belong to its action,
+    known advisories) run in CI's workflow, which has a token; this one runs anywhere.
+    """
+    result = run(
+        [
+            tool("zizmor"),
+            "--offline",
+            "--persona",
+            "regular",
+            "--no-progress",
+            "--color",
+            "never",
+            ".github/workflows",
+        ]
+    )
+    assert_ok(result)
+    assert "No findings to report" in result.stdout, result.stdout
+
+
 def test_workflows_match_the_github_workflow_schema():
     workflows = sorted(str(p.relative_to(ROOT)) for p in (ROOT / ".github/workflows").glob("*.yml"))
     assert workflows, "no workflow found"
@@ -115,7 +138,8 @@ def test_docker_compose_config_accepts_the_example_env():
 
 
 def test_docker_compose_config_accepts_a_production_env(tmp_path):
-    """On the host: no local PostgreSQL (profile off), the warehouse on RDS, S3 landing."""
+    """On the host: no local PostgreSQL (profile off), the warehouse on RDS, S3 landing; the
+    variables txn-render-env writes (test_terraform.py runs it)."""
     env_file = tmp_path / "prod.env"
     env_file.write_text(
         "GITHUB_REPOSITORY=acme/txn-platform\n"
@@ -124,7 +148,11 @@ def test_docker_compose_config_accepts_a_production_env(tmp_path):
         "TXN_DAGSTER_PG_HOST=db.internal\n"
         "TXN_DAGSTER_PG_PASSWORD=pw\n"
         "TXN_LANDING=s3://bucket/landing\n"
-        "PGSSLMODE=require\n"
+        "TXN_API_KEY='K3yK3yK3yK3yK3yK3yK3yK3yK3yK3yK3yK3y'\n"
+        "TXN_GENERATE_DAILY='false'\n"
+        "TXN_DOMAIN='api.example.com'\n"
+        "PGSSLMODE=verify-full\n"
+        "PGSSLROOTCERT=/etc/ssl/certs/rds-global-bundle.pem\n"
     )
     result = run(
         [tool("docker-compose"), "--env-file", str(env_file), "-f", "docker-compose.yml", "config"]

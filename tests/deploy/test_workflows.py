@@ -41,16 +41,68 @@ def uses(workflow: dict) -> list[str]:
     return [step["uses"] for step in steps(workflow) if "uses" in step]
 
 
-@pytest.mark.parametrize("name", ["ci.yml", "cd.yml"])
-def test_every_action_is_pinned_to_a_version(name):
-    for action in uses(load(name)):
-        _, _, ref = action.partition("@")
-        assert re.fullmatch(r"v\d+\.\d+\.\d+|[0-9a-f]{40}", ref), f"{name}: {action}"
+# Each action at the commit its release tag points to (read from the actions' own
+# repositories), with the version beside it for people and for Dependabot.
+PINNED = {
+    "actions/checkout": ("11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"),
+    "actions/setup-python": ("a26af69be951a213d495a4c3e4e4022e16d87065", "v5.6.0"),
+    "hashicorp/setup-terraform": ("b9cd54a3c349d3f38e8881555d616ced269862dd", "v3.1.2"),
+    "docker/setup-buildx-action": ("b5ca514318bd6ebac0fb2aedd5d36ec1b5c232a2", "v3.10.0"),
+    "docker/login-action": ("74a5d142397b4f367a81961eba4e8cd7edddf772", "v3.4.0"),
+    "docker/build-push-action": ("263435318d21b8e681c14492fe198d362a7d2c83", "v6.18.0"),
+    "aws-actions/configure-aws-credentials": (
+        "b47578312673ae6fa5b5096b330d9fbac3d116df",
+        "v4.2.1",
+    ),
+}
+
+# The only write scopes any job holds, and why.
+WRITE_SCOPES = {
+    ("cd.yml", "image"): {"packages"},  # push the image
+    ("cd.yml", "infrastructure"): {"id-token"},  # OIDC for the AWS deploy role
+    ("cd.yml", "deploy"): {"id-token"},
+}
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "cd.yml"])
-def test_token_permissions_are_read_only_by_default(name):
-    assert load(name)["permissions"] == {"contents": "read"}
+def test_every_action_is_pinned_to_a_known_commit(name):
+    lines = [
+        line.strip()
+        for line in (WORKFLOWS / name).read_text().splitlines()
+        if re.match(r"\s*(- )?uses:", line)
+    ]
+    assert len(lines) == len(uses(load(name)))
+    for line in lines:
+        found = re.fullmatch(
+            r"(?:- )?uses: ([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)", line
+        )
+        assert found, f"{name}: `{line}` is not ACTION@SHA # vX.Y.Z"
+        action, sha, version = found.groups()
+        assert PINNED.get(action) == (sha, version), f"{name}: {action}@{sha} ({version})"
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "cd.yml"])
+def test_token_has_no_permission_but_what_each_job_names(name):
+    workflow = load(name)
+    assert workflow["permissions"] == {}, "nothing by default"
+    for job_name, job in workflow["jobs"].items():
+        permissions = job.get("permissions")
+        assert isinstance(permissions, dict), f"{name}/{job_name} names its permissions"
+        assert set(permissions.values()) <= {"read", "write"}, f"{name}/{job_name}"
+        writes = {scope for scope, level in permissions.items() if level == "write"}
+        assert writes == WRITE_SCOPES.get((name, job_name), set()), f"{name}/{job_name}"
+        if "id-token" in writes:
+            # the deploy role trusts only the production environment on main
+            assert job.get("environment") == "production", f"{name}/{job_name}"
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "cd.yml"])
+def test_checkouts_do_not_keep_the_token_and_no_run_block_expands_an_expression(name):
+    for step in steps(load(name)):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False, step
+        # values reach scripts through env:, never spliced into the script's text
+        assert "${{" not in step.get("run", ""), step.get("name", step.get("run"))
 
 
 def test_ci_runs_on_every_push_and_pull_request(ci):
@@ -67,6 +119,7 @@ def test_ci_runs_every_check(ci):
         "checkov -d terraform",
         "hadolint",
         "actionlint",
+        "zizmor",
     ):
         assert command in script, f"ci.yml does not run `{command}`"
     assert "tools/requirements.txt" in script, "the checkers come from tools/requirements.txt"
@@ -105,6 +158,11 @@ def test_cd_uses_oidc_for_aws(cd):
     assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
 
 
+def test_cd_gives_terraform_the_proxy_domain(cd):
+    env = cd["jobs"]["infrastructure"]["env"]
+    assert env["TF_VAR_domain"] == "${{ vars.TXN_DOMAIN }}"
+
+
 def test_cd_plans_then_applies_the_plan(cd):
     script = run_text(cd)
     assert "terraform plan -out=tfplan" in script
@@ -118,6 +176,15 @@ def test_cd_deploys_over_ssh_with_migrations_and_a_rolling_restart(cd):
     assert set(deploy["needs"]) == {"image", "infrastructure"}
     script = "\n".join(s.get("run", "") for s in deploy["steps"])
     assert "ssh " in script and "txn-deploy.sh" in script
+    # the host files and the proxy's configuration go with every deploy
+    for copied in (
+        "docker/Caddyfile",
+        "terraform/files/txn-render-env.sh",
+        "terraform/files/txn-imds-guard.sh",
+        "terraform/files/txn-imds-guard.service",
+        "terraform/files/txn-platform.service",
+    ):
+        assert copied in script, copied
     assert "StrictHostKeyChecking yes" in script, "the host key is verified"
     # the temporary SSH rule is always removed
     close = next(s for s in deploy["steps"] if "revoke-security-group-ingress" in s.get("run", ""))
@@ -125,5 +192,13 @@ def test_cd_deploys_over_ssh_with_migrations_and_a_rolling_restart(cd):
     host_script = (ROOT / "terraform/files/txn-deploy.sh").read_text()
     assert "run --rm --no-deps migrate" in host_script
     loop = re.search(r"for service in ([\w -]+); do", host_script)
-    assert loop and loop.group(1).split() == ["code-server", "daemon", "webserver", "api"]
-    assert "wait_healthy" in host_script and "/health" in host_script
+    assert loop and loop.group(1).split() == ["code-server", "daemon", "webserver"]
+    # then the API, beside the old one until the proxy has switched (test_terraform.py
+    # runs the script against a stand-in Docker)
+    assert host_script.index(loop.group(0)) < host_script.index("\nswap_api\n")
+    assert "--scale api=2" in host_script and "TXN_API_UPSTREAM=" in host_script
+    assert "wait_healthy" in host_script and "/readyz" in host_script
+    assert "caddy reload" in host_script, "a running proxy reads the new Caddyfile"
+    # checked from outside over HTTPS, through the proxy
+    outside = next(s for s in deploy["steps"] if s.get("name") == "The API answers from outside")
+    assert "https://" in outside["run"] and "http://" not in outside["run"]
