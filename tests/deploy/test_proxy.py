@@ -34,7 +34,14 @@ import httpx
 import pytest
 import yaml
 
-from tests.api.analytics_fixtures import daily_spend, insert_daily_spend
+from tests.api.analytics_fixtures import (
+    DASHBOARD_TREND_DAYS,
+    DASHBOARD_USER,
+    daily_spend,
+    insert_daily_spend,
+    seed_dashboard_platform,
+)
+from tests.browser import launched_chromium, open_page
 from tests.conftest import create_database, drop_database, free_port
 
 ROOT = Path(__file__).parents[2]
@@ -565,3 +572,31 @@ def test_the_deploy_sequence_is_documented_with_these_commands():
     assert "caddy reload --config /etc/txn-proxy/Caddyfile" in text
     assert "TXN_API_UPSTREAM=" in text
     assert "/readyz" in text
+
+
+def test_a_person_opens_a_dashboard_through_the_proxy_with_basic_auth(
+    postgres_server, template_database, tmp_path
+):
+    """Over HTTPS, the browser answers the API's Basic challenge with the key as the password;
+    the page, its scripts and its chart load through the proxy with no error. (The browser
+    does not know Caddy's CA: the certificate itself is checked by the tests above.)"""
+    url = create_database(postgres_server, template_database)
+    seed_dashboard_platform(url)
+    try:
+        with (
+            running_api(tmp_path / "api", url) as api,
+            running_proxy(tmp_path / "proxy", TXN_API_UPSTREAM=api.upstream) as proxy,
+            launched_chromium() as browser,
+        ):
+            page, problems = open_page(
+                browser,
+                f"https://{SITE}:{proxy.https_port}/dashboard/{DASHBOARD_USER}",
+                http_credentials={"username": "analyst", "password": API_KEY},
+                ignore_https_errors=True,
+            )
+            bars = page.locator("#spend-trend .bars .point").count()
+            page.close()
+    finally:
+        drop_database(postgres_server, url)
+    assert problems.errors == []
+    assert bars == DASHBOARD_TREND_DAYS
