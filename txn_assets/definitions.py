@@ -1,6 +1,6 @@
 """The one place that assembles the code location's Definitions."""
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from txn_assets.assets.analytics import analytics_tables
 from txn_assets.assets.generation import daily_transactions
@@ -22,4 +22,6 @@ defs = Definitions(
     schedules=[generate_yesterday],
     sensors=[landing_zone_sensor, analytics_backlog_sensor],
     resources=resources_for(get_settings()),
+    # One process per run, steps in turn: every run, Materialize and backfills included.
+    executor=in_process_executor,
 )

@@ -2,10 +2,11 @@
 
 The ingestion and generation jobs refresh the analytics in the same run, right after their load:
 a new upload is readable without waiting for another run to start. Every job runs in one
-process (the in-process executor): a subprocess per step would add seconds.
+process (the in-process executor, the code location's default, so Materialize and backfills
+from the UI do too): a subprocess per step would add seconds.
 """
 
-from dagster import AssetSelection, define_asset_job, in_process_executor, job
+from dagster import AssetSelection, define_asset_job, job
 
 from txn_assets.assets.analytics import analytics_tables
 from txn_assets.assets.generation import daily_transactions, generate_bulk_file
@@ -19,7 +20,6 @@ ANALYTICS = AssetSelection.assets(analytics_tables)
 ingest_upload_job = define_asset_job(
     "ingest_upload",
     selection=AssetSelection.assets(raw_uploads) | ANALYTICS,
-    executor_def=in_process_executor,
     tags={"txn/pipeline": "ingestion", **REFRESHES_ANALYTICS},
     description="Loads one landed file (one `uploads` partition), then refreshes the analytics.",
 )
@@ -27,7 +27,6 @@ ingest_upload_job = define_asset_job(
 generate_days_job = define_asset_job(
     "generate_days",
     selection=AssetSelection.assets(daily_transactions) | ANALYTICS,
-    executor_def=in_process_executor,
     tags={"txn/pipeline": "ingestion", **REFRESHES_ANALYTICS},
     description=(
         "Generates and loads simulated transactions for days of `daily_transactions`, then "
@@ -38,14 +37,12 @@ generate_days_job = define_asset_job(
 refresh_analytics_job = define_asset_job(
     "refresh_analytics",
     selection=ANALYTICS,
-    executor_def=in_process_executor,
     tags={"txn/pipeline": "analytics", **REFRESHES_ANALYTICS},
     description="Folds every day that received rows into the analytics tables.",
 )
 
 
 @job(
-    executor_def=in_process_executor,
     description=(
         "Bulk Data Generator: writes a CSV with a chosen number of simulated transactions over a "
         "date range into the landing zone (set num_rows, start_date, end_date in the Launchpad); "

@@ -1,6 +1,5 @@
 import pytest
-from dagster._core.storage.defs_state.base import set_defs_state_storage
-from dagster._core.test_utils import instance_for_test
+from dagster import instance_for_test
 
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_core.landing import FolderLandingZone
@@ -8,14 +7,8 @@ from txn_core.landing import FolderLandingZone
 
 @pytest.fixture
 def instance():
-    """A real (SQLite-backed, temporary) Dagster instance.
-
-    Dagster keeps the current instance's state storage in a context variable; pinning it to this
-    test's instance keeps a closed instance from an earlier test from leaking in."""
-    with (
-        instance_for_test() as test_instance,
-        set_defs_state_storage(test_instance.defs_state_storage),
-    ):
+    """A real (SQLite-backed, temporary) Dagster instance."""
+    with instance_for_test() as test_instance:
         yield test_instance
 
 

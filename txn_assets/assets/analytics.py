@@ -25,6 +25,7 @@ from pydantic import Field
 
 from txn_assets.assets.generation import daily_transactions
 from txn_assets.assets.ingestion import raw_uploads
+from txn_assets.pools import ANALYTICS_POOL
 from txn_assets.resources import WarehouseResource
 from txn_assets.retries import TRANSIENT_RETRIES, unless_transient
 from txn_core import analytics
@@ -117,6 +118,7 @@ def _top_spenders_markdown(conn) -> str:
         ),
     ],
     retry_policy=TRANSIENT_RETRIES,
+    pool=ANALYTICS_POOL,
 )
 def analytics_tables(
     context: AssetExecutionContext, config: RefreshConfig, warehouse: WarehouseResource

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from txn_assets.assets.ingestion import load_metadata
 from txn_assets.partitions import daily_partitions
+from txn_assets.pools import INGESTION_POOL
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_assets.retries import TRANSIENT_RETRIES, unless_transient
 from txn_core import generator, ledger
@@ -39,6 +40,7 @@ class DailyGenerationConfig(Config):
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
     retry_policy=TRANSIENT_RETRIES,
+    pool=INGESTION_POOL,
     group_name="ingestion",
     kinds={"duckdb", "postgres"},
     description=(

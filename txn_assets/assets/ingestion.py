@@ -13,6 +13,7 @@ from dagster import (
 )
 
 from txn_assets.partitions import is_daily_partition, upload_partitions
+from txn_assets.pools import INGESTION_POOL
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_assets.retries import TRANSIENT_RETRIES, attempts_left
 from txn_core import ingest
@@ -54,6 +55,7 @@ def load_metadata(result: LoadResult) -> dict:
     group_name="ingestion",
     kinds={"duckdb", "postgres"},
     retry_policy=TRANSIENT_RETRIES,
+    pool=INGESTION_POOL,
     description=(
         "One partition per landed CSV file (an API upload, a file dropped into the landing "
         "zone, or a generated bulk file); writes its rows into `transactions`. Materialising a "
