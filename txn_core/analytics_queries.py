@@ -138,6 +138,37 @@ async def platform_daily_volume(conn: psycopg.AsyncConnection, days: int = 90) -
     return await _all(conn, "api/platform_daily_volume", {"days": days})
 
 
+# The ingestion panel reads the upload ledger (uploads, rejected_rows: one row per file, and per
+# rejected row) rather than the analytics tables, and never `transactions`. Its window runs on
+# the wall clock, by when each upload finished, whatever dates the uploaded rows carry.
+INGESTION_TOP = 10
+
+
+def ingestion_window(days: int) -> Row:
+    """The last `days` UTC days, today included, as the ingestion reads' bind parameters."""
+    last_day = dt.datetime.now(dt.UTC).date()
+    return {"first_day": last_day - dt.timedelta(days=days - 1), "last_day": last_day}
+
+
+async def ingestion_health(
+    conn: psycopg.AsyncConnection, days: int, top: int = INGESTION_TOP
+) -> Row:
+    """The upload ledger over `ingestion_window(days)`: `first_day`, `last_day`, `daily` (every
+    day in order: uploads, failed, rows_loaded, rows_duplicate, rows_rejected), the `top`
+    `slowest` succeeded loads, the `top` commonest rejection `reasons` and the `last_failure`
+    (None when none failed). A window where no upload finished asks nothing more."""
+    window = ingestion_window(days)
+    daily = await _all(conn, "api/ingestion_daily", window)
+    health = window | {"daily": daily, "slowest": [], "reasons": [], "last_failure": None}
+    if not any(day["uploads"] for day in daily):
+        return health
+    ranked = window | {"limit": top}
+    health["slowest"] = await _all(conn, "api/ingestion_slowest", ranked)
+    health["reasons"] = await _all(conn, "api/ingestion_rejection_reasons", ranked)
+    health["last_failure"] = await _one(conn, "api/ingestion_last_failure", window)
+    return health
+
+
 def risk_assessment(profile: Row) -> str:
     """A short reading of a risk profile row: whale status, volatility, rapid-fire activity."""
     rank = profile["global_whale_rank"]

@@ -189,3 +189,96 @@ def seed_dashboard_platform(url: str) -> None:
             for index, user_id in enumerate(OTHER_USERS)
         ],
     )
+
+
+# The upload ledger, for the overview's ingestion panel.
+UPLOAD_COLUMNS = (
+    "upload_id", "source", "file_name", "landing_key", "status", "rows_read", "rows_loaded",
+    "rows_duplicate", "rows_rejected", "error", "created_at", "started_at", "finished_at",
+)  # fmt: skip
+REJECTED_COLUMNS = ("upload_id", "line_number", "reason", "raw_line")
+
+
+def upload(
+    upload_id: str,
+    finished_at: dt.datetime | None,
+    seconds: float = 1.0,
+    loaded: int = 0,
+    duplicate: int = 0,
+    rejected: int = 0,
+    **columns: Any,
+) -> dict[str, Any]:
+    """A ledger row that ran `seconds` and finished at `finished_at` (None: still queued);
+    succeeded unless `status` says otherwise."""
+    started_at = finished_at - dt.timedelta(seconds=seconds) if finished_at else None
+    row: dict[str, Any] = {
+        "upload_id": upload_id,
+        "source": "api",
+        "file_name": f"{upload_id}.csv",
+        "landing_key": f"incoming/{upload_id}.csv",
+        "status": "succeeded" if finished_at else "queued",
+        "rows_read": loaded + duplicate + rejected,
+        "rows_loaded": loaded,
+        "rows_duplicate": duplicate,
+        "rows_rejected": rejected,
+        "error": None,
+        "created_at": (started_at or dt.datetime.now(UTC)) - dt.timedelta(seconds=5),
+        "started_at": started_at,
+        "finished_at": finished_at,
+    }
+    return row | columns
+
+
+def rejections(upload_id: str, reasons: dict[str, int], first_line: int = 2) -> list[dict]:
+    """`reasons[reason]` rejected rows of the upload for each reason, on consecutive lines."""
+    each = [reason for reason, count in reasons.items() for _ in range(count)]
+    return [
+        {"upload_id": upload_id, "line_number": line, "reason": reason, "raw_line": "not,a,row"}
+        for line, reason in enumerate(each, start=first_line)
+    ]
+
+
+def insert_ledger(
+    url: str, uploads: Iterable[dict[str, Any]], rejected: Iterable[dict[str, Any]] = ()
+) -> None:
+    _insert(url, "uploads", UPLOAD_COLUMNS, uploads)
+    _insert(url, "rejected_rows", REJECTED_COLUMNS, rejected)
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=UTC)
+
+
+# A week of ingestion ending today (UTC): what the panel over `INGESTION_DAYS` days shows.
+INGESTION_DAYS = 7
+SLOWEST_UPLOADS = ["u-big", "u-generated", "u-small"]  # 42.5 s, 12 s, 3 s
+REJECTION_REASONS = [
+    ("transaction_amount: not a decimal", 25),
+    ("timestamp: not RFC 3339", 18),
+    ("user_id: not a positive integer", 2),
+]
+LATEST_ERROR = "missing required column: user_id <b>bold</b>"
+
+
+def seed_ingestion_ledger(url: str, today: dt.date) -> None:
+    """Over the last INGESTION_DAYS days to `today`: three succeeded loads (yesterday's two
+    rejecting rows, one today), a failure yesterday and one on the window's first second; a
+    slow load with rejections one second before the window, and uploads not yet finished."""
+    first_day = today - dt.timedelta(days=INGESTION_DAYS - 1)
+    yesterday = today - dt.timedelta(days=1)
+    uploads = [
+        upload("u-big", at(yesterday, 10), 42.5, loaded=900, duplicate=60, rejected=40),
+        upload("u-small", at(yesterday, 12), 3, loaded=95, rejected=5, source="landing"),
+        upload("u-generated", at(today, 0, 30), 12, loaded=5000, source="generator"),
+        upload("u-failed", at(yesterday, 13), status="failed", error=LATEST_ERROR),
+        upload("u-failed-first", at(first_day, 0), status="failed", error="older error"),
+        upload("u-before", at(first_day, 0) - dt.timedelta(seconds=1), 1000, loaded=1, rejected=7),
+        upload("u-queued", None),
+        upload("u-running", None, status="running", started_at=at(today, 0)),
+    ]
+    rejected = (
+        rejections("u-big", {REJECTION_REASONS[0][0]: 25, REJECTION_REASONS[1][0]: 15})
+        + rejections("u-small", {REJECTION_REASONS[1][0]: 3, REJECTION_REASONS[2][0]: 2})
+        + rejections("u-before", {"outside the window": 7})
+    )
+    insert_ledger(url, uploads, rejected)

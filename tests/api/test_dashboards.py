@@ -3,25 +3,45 @@ service serves itself (no CDN, no outside address), with every value escaped."""
 
 from __future__ import annotations
 
+import datetime as dt
+import html as html_text
 import json
 import re
 from decimal import Decimal
 from pathlib import Path
 
 import plotly
+import psycopg
 import pytest
 
 from tests.api.analytics_fixtures import (
     DASHBOARD_TREND_DAYS,
     DASHBOARD_USER,
+    INGESTION_DAYS,
+    LATEST_ERROR,
+    REJECTION_REASONS,
+    SLOWEST_UPLOADS,
+    at,
+    insert_ledger,
     insert_risk_profiles,
     risk_profile,
     seed_dashboard_platform,
+    seed_ingestion_ledger,
+    upload,
 )
+from txn_core.analytics_queries import ingestion_window
+from txn_core.sql import load_sql
 
 SCRIPT_SOURCES = re.compile(r"<script[^>]*\bsrc=\"([^\"]*)\"", re.IGNORECASE)
 FIGURES = re.compile(
     r"<script type=\"application/json\" data-chart-for=\"([^\"]+)\">(.*?)</script>", re.DOTALL
+)
+
+INGESTION_SQL = (
+    "api/ingestion_daily",
+    "api/ingestion_slowest",
+    "api/ingestion_rejection_reasons",
+    "api/ingestion_last_failure",
 )
 
 
@@ -30,8 +50,31 @@ def platform(warehouse_url):
     seed_dashboard_platform(warehouse_url)
 
 
+@pytest.fixture
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+@pytest.fixture
+def ledger(warehouse_url, today):
+    seed_ingestion_ledger(warehouse_url, today)
+
+
 def figures(html: str) -> dict[str, dict]:
     return {target: json.loads(source) for target, source in FIGURES.findall(html)}
+
+
+def table_rows(html: str, table_id: str) -> list[list[str]]:
+    """The text of each body cell of the table, row by row, unescaped."""
+    table = re.search(rf'<table id="{table_id}".*?<tbody>(.*?)</tbody>', html, re.DOTALL)
+    assert table, f"no table {table_id}"
+    return [
+        [html_text.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
+        for cells in (
+            re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)
+            for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.DOTALL)
+        )
+    ]
 
 
 def assert_scripts_are_served_here(html: str) -> None:
@@ -123,7 +166,93 @@ def test_overview_works_with_empty_tables(client):
     assert response.status_code == 200
     assert "No analytics yet" in response.text
     assert "No daily spend yet" in response.text
+    assert "No upload finished in the last 90 days." in response.text
     assert "<script" not in response.text
+
+
+def test_overview_stacks_each_days_ingested_rows_with_its_uploads_and_failures(
+    client, ledger, today
+):
+    html = client.get("/dashboard", params={"days": INGESTION_DAYS}).text
+
+    chart = figures(html)["ingestion"]
+    days = [(today - dt.timedelta(days=back)).isoformat() for back in range(6, -1, -1)]
+    traces = {trace["name"]: trace for trace in chart["data"]}
+    assert [(trace["type"], trace.get("yaxis")) for trace in chart["data"]] == [
+        ("bar", None), ("bar", None), ("bar", None), ("scatter", "y2"), ("scatter", "y2"),
+    ]  # fmt: skip
+    assert chart["layout"]["barmode"] == "stack"
+    assert all(trace["x"] == days for trace in chart["data"])  # every day, quiet ones as 0
+    # The window's first day holds the failure at its first second; yesterday two loads and
+    # a failure; today the generated load. The load one second before the window is not there.
+    assert traces["Rows loaded"]["y"] == [0, 0, 0, 0, 0, 995, 5000]
+    assert traces["Duplicate"]["y"] == [0, 0, 0, 0, 0, 60, 0]
+    assert traces["Rejected"]["y"] == [0, 0, 0, 0, 0, 45, 0]
+    assert traces["Uploads"]["y"] == [1, None, None, None, None, 3, 1]  # no mark for none
+    assert traces["Failed uploads"]["y"] == [1, None, None, None, None, 1, None]
+    assert '<div id="ingestion" class="chart"></div>' in html
+    assert_scripts_are_served_here(html)
+
+
+def test_overview_lists_the_slowest_succeeded_loads_slowest_first(client, ledger, today):
+    html = client.get("/dashboard", params={"days": INGESTION_DAYS}).text
+
+    rows = table_rows(html, "slowest-uploads")
+    assert [row[0] for row in rows] == SLOWEST_UPLOADS
+    yesterday = today - dt.timedelta(days=1)
+    assert rows[0] == [
+        "u-big", "u-big.csv", "api", "1,000", "42.5", f"{yesterday} 10:00 UTC",
+    ]  # fmt: skip
+    assert rows[1][2:5] == ["generator", "5,000", "12.0"]
+    assert rows[2][2:5] == ["landing", "100", "3.0"]
+    assert 'href="/uploads/u-big"' in html
+
+
+def test_overview_counts_the_commonest_rejection_reasons_of_the_window(client, ledger):
+    html = client.get("/dashboard", params={"days": INGESTION_DAYS}).text
+
+    rows = table_rows(html, "rejection-reasons")
+    assert rows == [[reason, str(count)] for reason, count in REJECTION_REASONS]
+    assert "outside the window" not in html
+
+
+def test_overview_shows_failures_and_the_latest_error_escaped(client, ledger, today):
+    html = client.get("/dashboard", params={"days": INGESTION_DAYS}).text
+
+    failure = re.search(r'<div class="analysis" id="last-failure">(.*?)</div>', html, re.DOTALL)
+    assert failure
+    assert "u-failed.csv" in failure.group(1)
+    assert f"{today - dt.timedelta(days=1)} 13:00 UTC" in failure.group(1)
+    assert html_text.escape(LATEST_ERROR, quote=False) in failure.group(1)
+    assert "<b>bold</b>" not in html
+    assert "older error" not in html  # only the latest failure's error
+    assert re.search(r'<div class="label">Failed</div>\s*<div class="value">2</div>', html)
+
+
+def test_a_window_without_finished_uploads_says_so_instead_of_a_chart(client, warehouse_url, today):
+    two_days_ago = today - dt.timedelta(days=2)
+    insert_ledger(
+        warehouse_url,
+        [upload("u-old", at(two_days_ago, 23, 59), loaded=10), upload("u-waiting", None)],
+    )
+
+    html = client.get("/dashboard", params={"days": 2}).text
+
+    assert "No upload finished in the last 2 days." in html
+    assert "ingestion" not in figures(html)
+    assert 'id="slowest-uploads"' not in html
+    assert 'id="ingestion"' not in html
+    assert "ingestion" in figures(client.get("/dashboard", params={"days": 3}).text)
+
+
+def test_ingestion_reads_never_touch_transactions(warehouse_url):
+    """The plans of the panel's statements read the ledger alone, whatever the window."""
+    params = ingestion_window(INGESTION_DAYS) | {"limit": 10}
+    with psycopg.connect(warehouse_url) as conn:
+        for name in INGESTION_SQL:
+            plan = conn.execute(f"EXPLAIN (FORMAT JSON) {load_sql(name)}", params).fetchone()[0]
+            relations = set(re.findall(r'"Relation Name": "(\w+)"', json.dumps(plan)))
+            assert relations and relations <= {"uploads", "rejected_rows"}, (name, relations)
 
 
 def test_plotly_js_is_served_here_as_javascript_with_a_long_cache(client):

@@ -5,6 +5,7 @@ and Plotly draws the expected traces. Screenshots go to test-artifacts/ for a hu
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,10 @@ import uvicorn
 from tests.api.analytics_fixtures import (
     DASHBOARD_TREND_DAYS,
     DASHBOARD_USER,
+    INGESTION_DAYS,
+    SLOWEST_UPLOADS,
     seed_dashboard_platform,
+    seed_ingestion_ledger,
 )
 from tests.browser import launched_chromium, open_page
 from tests.conftest import free_port
@@ -59,6 +63,7 @@ def serving(app: Any) -> Iterator[str]:
 @pytest.fixture
 def api_server(make_settings, warehouse_url) -> Iterator[str]:
     seed_dashboard_platform(warehouse_url)
+    seed_ingestion_ledger(warehouse_url, dt.datetime.now(dt.UTC).date())
     with serving(create_app(make_settings())) as url:
         yield url
 
@@ -112,7 +117,7 @@ def test_user_dashboard_draws_the_trend_and_shows_the_metrics(chromium, api_serv
         page.close()
 
 
-def test_overview_draws_its_three_charts(chromium, api_server):
+def test_overview_draws_its_four_charts(chromium, api_server):
     page, problems = open_page(chromium, f"{api_server}/dashboard")
     try:
         plots = page.evaluate(TRACES)
@@ -121,10 +126,32 @@ def test_overview_draws_its_three_charts(chromium, api_server):
         assert problems.errors == []
         assert {plot["id"]: len(plot["traces"]) for plot in plots} == {
             "volume": 2,
+            "ingestion": 5,
             "top-spenders": 1,
             "volatility": 1,
         }
         assert page.get_by_role("link", name=f"User {DASHBOARD_USER}").is_visible()
+    finally:
+        page.close()
+
+
+def test_overview_draws_the_ingestion_panel(chromium, api_server):
+    page, problems = open_page(chromium, f"{api_server}/dashboard?days={INGESTION_DAYS}")
+    try:
+        panel = page.locator("#ingestion-health")
+        panel.scroll_into_view_if_needed()
+        ARTIFACTS.mkdir(exist_ok=True)
+        panel.screenshot(path=str(ARTIFACTS / "dashboard-ingestion.png"))
+
+        assert problems.errors == []
+        # Three stacked bar traces, each a bar per day of the window, drawn by Plotly.
+        assert page.locator("#ingestion .barlayer .trace").count() == 3
+        assert page.locator("#ingestion .bars .point").count() == 3 * INGESTION_DAYS
+        slowest = page.locator("#slowest-uploads tbody tr td:first-child").all_inner_texts()
+        assert slowest == SLOWEST_UPLOADS
+        assert page.locator("#rejection-reasons").is_visible()
+        assert "older error" not in panel.inner_text()
+        assert page.locator("#last-failure").is_visible()
     finally:
         page.close()
 

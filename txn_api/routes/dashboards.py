@@ -1,5 +1,6 @@
 """HTML dashboards: a user's daily spend with its 7-day average beside their risk metrics, and
-an overview of the platform (top spenders, volatility distribution, volume per day).
+an overview of the platform (top spenders, volatility distribution, volume per day, and the
+health of ingestion from the upload ledger).
 
 Figures are built with plotly's Python package and handed to the page as JSON; the page draws
 them with the plotly.js bundled in that same package, which this router serves itself, so the
@@ -51,6 +52,20 @@ VOLATILITY_BINS = 20
 
 BAR_COLOUR = "#4c78a8"
 LINE_COLOUR = "#f58518"
+# Rows of the uploads stacked per day: what went in, what was already there, what was refused.
+INGESTION_ROWS = (
+    ("rows_loaded", "Rows loaded", BAR_COLOUR),
+    ("rows_duplicate", "Duplicate", "#9aa5b1"),
+    ("rows_rejected", "Rejected", "#e45756"),
+)
+# Uploads and failures per day as marks, not lines (counts of separate files); a ring and a
+# cross, so both show when every upload of a day failed.
+UPLOADS_MARK = {"color": LINE_COLOUR, "symbol": "circle-open", "size": 12, "line": {"width": 2}}
+FAILURES_MARK = {"color": "#7b1e1e", "symbol": "x", "size": 8}
+INGESTION_UPLOADS = (
+    ("uploads", "Uploads", UPLOADS_MARK),
+    ("failed", "Failed uploads", FAILURES_MARK),
+)
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
 HTML_PAGE = {"content": {"text/html": {}}}
@@ -213,6 +228,61 @@ def volume_figure(days: list[dict[str, Any]]) -> dict[str, Any]:
     return _figure_json(fig)
 
 
+def ingestion_figure(days: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rows per day stacked as loaded, duplicate and rejected; uploads and failures per day on
+    a second axis, since a day of one huge file and one of many small ones differ."""
+    dates = [day["day"].isoformat() for day in days]
+    fig = go.Figure()
+    for column, name, colour in INGESTION_ROWS:
+        fig.add_bar(
+            x=dates,
+            y=[day[column] for day in days],
+            name=name,
+            marker_color=colour,
+            hovertemplate=f"%{{y:,}}<extra>{name}</extra>",
+        )
+    for column, name, marker in INGESTION_UPLOADS:
+        fig.add_scatter(
+            x=dates,
+            y=[day[column] or None for day in days],  # no mark on a day without: zeros are noise
+            name=name,
+            mode="markers",
+            yaxis="y2",
+            marker=marker,
+            hovertemplate=f"%{{y:,}}<extra>{name}</extra>",
+        )
+    _ingestion_layout(fig, days)
+    return _figure_json(fig)
+
+
+def _ingestion_layout(fig: go.Figure, days: list[dict[str, Any]]) -> None:
+    most_rows = max(sum(day[column] for column, _, _ in INGESTION_ROWS) for day in days)
+    _layout(
+        fig,
+        380,
+        barmode="stack",
+        hovermode="x unified",
+        bargap=0.2,
+        yaxis={"title": {"text": "Rows"}, **_count_axis(most_rows)},
+        yaxis2={
+            "title": {"text": "Uploads"},
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            **_count_axis(max(day["uploads"] for day in days)),
+        },
+    )
+    # Plotly lists stacked bars top of the stack first; keep the tiles' order instead.
+    fig.update_layout(margin={"r": 72}, legend_traceorder="normal")
+    fig.update_xaxes(type="date")
+
+
+def ingestion_totals(days: list[dict[str, Any]]) -> dict[str, int]:
+    """The window's uploads, failures and rows, summed over its days."""
+    columns = ["uploads", "failed"] + [column for column, _, _ in INGESTION_ROWS]
+    return {column: sum(day[column] for day in days) for column in columns}
+
+
 @router.get("/static/plotly.min.js", include_in_schema=False)
 def plotly_js() -> FileResponse:
     """The plotly.js that the installed plotly package ships: the pages never call a CDN."""
@@ -234,7 +304,7 @@ def _script(path: Path) -> FileResponse:
 @router.get(
     "/dashboard",
     response_class=HTMLResponse,
-    summary="Overview dashboard: top spenders, volatility distribution, volume per day",
+    summary="Overview dashboard: top spenders, volatility, volume and ingestion per day",
     response_description="An HTML page with the charts (or a note where there is no data yet).",
     responses={
         status.HTTP_422_UNPROCESSABLE_CONTENT: validation_response(
@@ -248,18 +318,26 @@ async def overview_dashboard(
     conn: ReadConnectionDep,
     days: Annotated[
         int,
-        Query(ge=1, le=3660, description="Days of platform volume shown, up to the latest."),
+        Query(
+            ge=1,
+            le=3660,
+            description="Days shown: of platform volume, up to its latest day; of ingestion, "
+            "up to today (UTC).",
+        ),
     ] = 90,
 ) -> HTMLResponse:
     totals = await analytics_queries.platform_totals(conn)
     spenders = await analytics_queries.top_spenders(conn, TOP_SPENDERS)
     bins = await analytics_queries.volatility_histogram(conn, VOLATILITY_BINS)
     volume = await analytics_queries.platform_daily_volume(conn, days)
+    ingestion = await analytics_queries.ingestion_health(conn, days)
     # Building the figures and the page is CPU work: a worker thread keeps the loop free.
-    return await run_in_threadpool(_overview_page, request, totals, spenders, bins, volume, days)
+    return await run_in_threadpool(
+        _overview_page, request, totals, spenders, bins, volume, ingestion, days
+    )
 
 
-def _overview_page(request, totals, spenders, bins, volume, days: int) -> HTMLResponse:
+def _overview_page(request, totals, spenders, bins, volume, ingestion, days: int) -> HTMLResponse:
     figures = {}
     if spenders:
         figures["top-spenders"] = top_spenders_figure(spenders)
@@ -267,6 +345,9 @@ def _overview_page(request, totals, spenders, bins, volume, days: int) -> HTMLRe
         figures["volatility"] = volatility_figure(bins)
     if volume:
         figures["volume"] = volume_figure(volume)
+    ingested = ingestion_totals(ingestion["daily"])
+    if ingested["uploads"]:  # a window without uploads gets a sentence, not an empty chart
+        figures["ingestion"] = ingestion_figure(ingestion["daily"])
     return TEMPLATES.TemplateResponse(
         request,
         "overview.html",
@@ -274,6 +355,8 @@ def _overview_page(request, totals, spenders, bins, volume, days: int) -> HTMLRe
             "totals": totals,
             "spenders": spenders,
             "volume": volume,
+            "ingestion": ingestion,
+            "ingested": ingested,
             "days": days,
             "figures": figures,
         },
