@@ -44,6 +44,11 @@ RUN sql_dir="$(python -I -c 'from txn_core.sql import SQL_DIR; print(SQL_DIR)')"
 # ---------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
+# The repository and commit the image is built from (CD passes them): the Dagster catalog links
+# each asset to its code at that commit.
+ARG TXN_SOURCE_URL=""
+ARG TXN_SOURCE_REVISION=""
+
 LABEL org.opencontainers.image.title="txn-platform" \
       org.opencontainers.image.description="Transaction analytics: Dagster webserver, daemon, code server and the FastAPI service"
 
@@ -52,7 +57,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DAGSTER_HOME=/opt/dagster/home \
     DAGSTER_EVENT_BATCH_SIZE=1000 \
-    TXN_LANDING=/data/landing
+    TXN_LANDING=/data/landing \
+    TXN_SOURCE_URL=${TXN_SOURCE_URL} \
+    TXN_SOURCE_REVISION=${TXN_SOURCE_REVISION}
 
 # A fixed, unprivileged user. The landing folder and Dagster's home belong to it, so a
 # named volume mounted on them starts with the same owner.

@@ -11,6 +11,7 @@ run failure sensor alone would never hear of it; the check sensor reads the chec
 Dagster stores in its event log.
 """
 
+import http.client
 import json
 import logging
 import urllib.error
@@ -52,8 +53,9 @@ CHECK_EVALUATION = DagsterEventType.ASSET_CHECK_EVALUATION
 
 class Alerts:
     """Posts messages to the webhook of the settings, or logs them when there is none. After a
-    delivery fails, the rest of the tick's messages are logged only: a slow webhook costs one
-    timeout per tick, not one per failure."""
+    delivery fails, the rest of its messages are logged only: a slow webhook costs the check
+    sensor one timeout per tick, not one per failed check (Dagster calls the run failure sensor
+    once per run, at most 5 runs a tick)."""
 
     def __init__(self, log: logging.Logger):
         settings = get_settings()
@@ -88,7 +90,8 @@ class Alerts:
         try:
             with urllib.request.urlopen(request, timeout=DELIVERY_TIMEOUT_SECONDS) as response:
                 response.read(1024)
-        except (OSError, ValueError) as exc:  # URLError, HTTPError and timeouts are OSErrors
+        # URLError, HTTPError and timeouts are OSErrors; a garbled answer an HTTPException.
+        except (OSError, ValueError, http.client.HTTPException) as exc:
             self._broken = True
             self._log.error(f"{text}\n(not sent: the webhook failed: {self._reason(exc)})")
         else:
@@ -140,7 +143,9 @@ def run_failure_message(context: RunFailureSensorContext, alerts: Alerts) -> str
     if partition := _partition(run.tags):
         where += f", partition `{partition}`"
     retry = " Dagster runs it again." if run.tags.get(WILL_RETRY_TAG) == "true" else ""
-    return _slack_escape(f"Run failed: {where}.{retry}\n{detail}") + f"\n{alerts.run_link(run.run_id)}"
+    return (
+        _slack_escape(f"Run failed: {where}.{retry}\n{detail}") + f"\n{alerts.run_link(run.run_id)}"
+    )
 
 
 def check_failure_message(
@@ -149,11 +154,11 @@ def check_failure_message(
     entry = record.event_log_entry
     evaluation = entry.get_dagster_event().asset_check_evaluation_data
     check = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-    where = f"asset check `{check}` ({evaluation.severity.value}), job `{entry.job_name}`"
+    where = f"`{check}` ({evaluation.severity.value}), job `{entry.job_name}`"
     run = context.instance.get_run_by_id(entry.run_id)
     if partition := evaluation.partition or (run and _partition(run.tags)):
         where += f", partition `{partition}`"
-    detail = _first_line(evaluation.description) or ", ".join(
+    detail = evaluation.description or ", ".join(
         f"{key}={value.value}" for key, value in evaluation.metadata.items()
     )
     text = f"Asset check failed: {where}.\n{_first_line(detail) or 'no detail recorded'}"

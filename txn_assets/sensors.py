@@ -5,6 +5,8 @@ import json
 import time
 
 from dagster import (
+    AssetCheckEvaluation,
+    AssetKey,
     DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
@@ -15,6 +17,7 @@ from dagster import (
     sensor,
 )
 
+from txn_assets.assets.analytics import DAILY_SPEND, KEEPS_UP, keeps_up
 from txn_assets.jobs import REFRESHES_ANALYTICS, ingest_upload_job, refresh_analytics_job
 from txn_assets.partitions import upload_partitions
 from txn_assets.resources import LandingZoneResource, WarehouseResource
@@ -155,15 +158,36 @@ def _register_new(warehouse: WarehouseResource, complete: list[LandedFile]) -> d
 def analytics_backlog_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
     with warehouse.connect() as conn:
         waiting = analytics.backlog(conn)
+    keeping_up = _keeps_up_when_it_changes(context, waiting)
     if not waiting.days:
-        return SkipReason("No day waits for a refresh.")
+        return SensorResult(skip_reason="No day waits for a refresh.", **keeping_up)
     in_flight = context.instance.get_run_records(
         RunsFilter(statuses=IN_FLIGHT, tags=REFRESHES_ANALYTICS), limit=1
     )
     if in_flight:
-        return SkipReason(
-            f"{waiting.days} day(s) wait; run {in_flight[0].dagster_run.run_id} refreshes them."
+        run_id = in_flight[0].dagster_run.run_id
+        return SensorResult(
+            skip_reason=f"{waiting.days} day(s) wait; run {run_id} refreshes them.", **keeping_up
         )
     # A new key only when new work was queued: a refresh that failed for good is not repeated
     # every tick, and the next load's entries launch it again.
-    return RunRequest(run_key=f"backlog-{waiting.newest_entry}")
+    return SensorResult(
+        run_requests=[RunRequest(run_key=f"backlog-{waiting.newest_entry}")], **keeping_up
+    )
+
+
+def _keeps_up_when_it_changes(context: SensorEvaluationContext, waiting: analytics.Backlog):
+    """The `keeps_up_with_loads` check, reported when its outcome changes (the cursor holds the
+    last one), so a stalled refresh shows in the UI, and reaches people, without a run."""
+    passed, metadata = keeps_up(waiting)
+    cursor = "passed" if passed else "failed"
+    if cursor == context.cursor:
+        return {"cursor": cursor}
+    evaluation = AssetCheckEvaluation(
+        asset_key=AssetKey(DAILY_SPEND),
+        check_name=KEEPS_UP,
+        passed=passed,
+        metadata=metadata,
+        description=None if passed else "The analytics lag the newest load.",
+    )
+    return {"cursor": cursor, "asset_events": [evaluation]}

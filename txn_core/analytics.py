@@ -132,6 +132,13 @@ class Backlog:
     oldest_queued_at: dt.datetime | None
 
 
+def oldest_wait(waiting: Backlog, now: dt.datetime) -> dt.timedelta:
+    """How long the longest-waiting queued day has waited (zero when none waits)."""
+    if waiting.oldest_queued_at is None:
+        return dt.timedelta(0)
+    return max(dt.timedelta(0), now - waiting.oldest_queued_at)
+
+
 def backlog(conn: psycopg.Connection) -> Backlog:
     """What waits for a refresh."""
     return Backlog(*conn.execute(load_sql("analytics/pending_work")).fetchone())
@@ -150,6 +157,11 @@ def rebuild_everything(conn: psycopg.Connection) -> RefreshResult:
 
 def top_spenders(conn: psycopg.Connection, limit: int = 10) -> list[tuple]:
     return conn.execute(load_sql("analytics/top_spenders"), {"limit": limit}).fetchall()
+
+
+def table_rows(conn: psycopg.Connection) -> tuple[int, int, int]:
+    """Rows of user_daily_spend, user_spend_trend and user_risk_profile."""
+    return conn.execute(load_sql("analytics/table_rows")).fetchone()
 
 
 def trend_gaps(conn: psycopg.Connection) -> list[tuple]:

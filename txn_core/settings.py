@@ -46,6 +46,24 @@ class Settings(BaseSettings):
     )
     api_port: int = 8000
     dagster_port: int = 3000
+    alert_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="Where failures are posted: a Slack-compatible incoming webhook (a secret: "
+        "its address is its password). Unset: they are logged only.",
+    )
+    dagster_ui_url: str | None = Field(
+        default=None,
+        description="Address of the Dagster UI in the links of failure messages (behind the "
+        "proxy, https://HOST/dagster). Unset: http://127.0.0.1:<dagster_port>.",
+    )
+    source_url: str | None = Field(
+        default=None,
+        description="The repository the image was built from (set at build time): the Dagster "
+        "catalog links each asset to its code there. Unset: to the files on this machine.",
+    )
+    source_revision: str | None = Field(
+        default=None, description="The commit the image was built from (set at build time)."
+    )
     max_upload_bytes: int = Field(default=2 * 1024**3, description="Largest accepted upload.")
     upload_chunk_bytes: int = Field(default=1024**2, description="Streaming chunk size.")
     reject_file_fraction: float = Field(

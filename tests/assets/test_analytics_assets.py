@@ -42,6 +42,7 @@ def test_a_generated_range_is_refreshed_in_the_same_run_and_every_check_passes(
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks == {
         "reconciles_with_transactions": True,
+        "keeps_up_with_loads": True,
         "no_missing_day": True,
         "one_row_per_user": True,
     }
@@ -109,15 +110,19 @@ def test_an_upload_of_any_date_is_readable_after_its_ingestion_run(
         assert_analytics_equal_a_full_rebuild(conn)
 
 
-def tick(instance, resources):
-    with build_sensor_context(instance=instance, resources=resources) as context:
+def tick(instance, resources, cursor=None):
+    with build_sensor_context(instance=instance, resources=resources, cursor=cursor) as context:
         return analytics_backlog_sensor(context)
+
+
+def skipped(result) -> str:
+    return result.skip_reason.skip_message
 
 
 def test_the_backlog_sensor_refreshes_what_no_run_in_flight_will(
     instance, resources, warehouse_url
 ):
-    assert "No day waits" in tick(instance, resources).skip_message
+    assert "No day waits" in skipped(tick(instance, resources))
 
     # A backfill of the generator alone queues days and refreshes nothing.
     assert materialize(
@@ -137,15 +142,40 @@ def test_the_backlog_sensor_refreshes_what_no_run_in_flight_will(
             tags=REFRESHES_ANALYTICS,
         )
     )
-    assert in_flight.run_id in tick(instance, resources).skip_message
+    assert in_flight.run_id in skipped(tick(instance, resources))
     instance.report_run_failed(in_flight)
 
-    request = tick(instance, resources)
+    (request,) = tick(instance, resources).run_requests
     assert request.run_key.startswith("backlog-")
-    assert tick(instance, resources).run_key == request.run_key  # no new work, no new run
+    (again,) = tick(instance, resources).run_requests
+    assert again.run_key == request.run_key  # no new work, no new run
 
     result = defs.resolve_job_def("refresh_analytics").execute_in_process(
         instance=instance, resources=resources
     )
     assert materialized(result)["user_daily_spend"]["days_refreshed"] == 3
-    assert "No day waits" in tick(instance, resources).skip_message
+    assert "No day waits" in skipped(tick(instance, resources))
+
+
+def test_a_refresh_that_falls_behind_the_loads_fails_its_check_without_a_run(
+    instance, resources, warehouse_url
+):
+    """A day waiting ten minutes means no refresh is coming: the sensor says so, once, and
+    again once the analytics caught up."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO analytics_pending_days (spend_date, upload_id, queued_at) "
+            "VALUES ('2024-03-01', 'late', now() - interval '10 minutes')"
+        )
+    behind = tick(instance, resources, cursor="passed")
+    (evaluation,) = behind.asset_events
+    assert (evaluation.check_name, evaluation.passed) == ("keeps_up_with_loads", False)
+    assert evaluation.metadata["longest_wait_minutes"].value >= 10
+    assert not tick(instance, resources, cursor=behind.cursor).asset_events  # said once
+
+    defs.resolve_job_def("refresh_analytics").execute_in_process(
+        instance=instance, resources=resources
+    )
+    caught_up = tick(instance, resources, cursor=behind.cursor)
+    (evaluation,) = caught_up.asset_events
+    assert evaluation.passed

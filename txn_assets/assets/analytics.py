@@ -9,6 +9,7 @@ assets alone, a run that stopped after its load committed). Each table checks it
 every refresh; the checks show in the UI.
 """
 
+import datetime as dt
 from collections.abc import Iterator
 
 from dagster import (
@@ -17,6 +18,7 @@ from dagster import (
     AssetExecutionContext,
     AssetSpec,
     Config,
+    FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
     multi_asset,
@@ -25,12 +27,34 @@ from pydantic import Field
 
 from txn_assets.assets.generation import daily_transactions
 from txn_assets.assets.ingestion import raw_uploads
+from txn_assets.catalog import DAILY_SPEND as DAILY_SPEND_SCHEMA
+from txn_assets.catalog import OWNERS, RISK_PROFILE, SPEND_TREND, row_count, table
 from txn_assets.pools import ANALYTICS_POOL
 from txn_assets.resources import WarehouseResource
 from txn_assets.retries import TRANSIENT_RETRIES, unless_transient
 from txn_core import analytics
 
 DAILY_SPEND, TREND, RISK = "user_daily_spend", "user_spend_trend", "user_risk_profile"
+# Every day brings at least yesterday's load (and its refresh): a table older than that is late.
+# How far the analytics lag the loads, minute by minute, is the `keeps_up_with_loads` check.
+DAILY_AT_LEAST = FreshnessPolicy.time_window(
+    fail_window=dt.timedelta(hours=26), warn_window=dt.timedelta(hours=25)
+)
+
+
+KEEPS_UP = "keeps_up_with_loads"
+# A load's days are refreshed within seconds; waiting this long means no refresh is coming.
+MAX_WAIT = dt.timedelta(minutes=5)
+
+
+def keeps_up(waiting: analytics.Backlog) -> tuple[bool, dict]:
+    """Whether the analytics keep up with the loads: no queued day waits longer than MAX_WAIT."""
+    wait = analytics.oldest_wait(waiting, dt.datetime.now(dt.UTC))
+    return wait <= MAX_WAIT, {
+        "days_waiting": waiting.days,
+        "longest_wait_minutes": round(wait.total_seconds() / 60, 1),
+        "limit_minutes": MAX_WAIT.total_seconds() / 60,
+    }
 
 
 class RefreshConfig(Config):
@@ -63,6 +87,9 @@ def _top_spenders_markdown(conn) -> str:
             deps=[raw_uploads, daily_transactions],
             group_name="analytics",
             kinds={"postgres"},
+            owners=OWNERS,
+            metadata=table("user_daily_spend", DAILY_SPEND_SCHEMA),
+            freshness_policy=DAILY_AT_LEAST,
             description=(
                 "Per user and UTC day: transaction count, total, min, max (plus sum of squares, "
                 "first/last time and the shortest gap inside the day, so that days merge). The "
@@ -76,6 +103,9 @@ def _top_spenders_markdown(conn) -> str:
             deps=[DAILY_SPEND],
             group_name="analytics",
             kinds={"postgres"},
+            owners=OWNERS,
+            metadata=table("user_spend_trend", SPEND_TREND),
+            freshness_policy=DAILY_AT_LEAST,
             description=(
                 "Per user, every calendar day from the first to the last active day (zero on "
                 "days without spend): the daily total and the 7-day moving average. Only users "
@@ -87,6 +117,9 @@ def _top_spenders_markdown(conn) -> str:
             deps=[DAILY_SPEND],
             group_name="analytics",
             kinds={"postgres"},
+            owners=OWNERS,
+            metadata=table("user_risk_profile", RISK_PROFILE),
+            freshness_policy=DAILY_AT_LEAST,
             description=(
                 "Per user: transaction count, total spend, exact mean, population standard "
                 "deviation, volatility (stddev / mean), global whale rank (dense rank by total "
@@ -104,6 +137,15 @@ def _top_spenders_markdown(conn) -> str:
                 "The refreshed days' counts and totals equal those of `transactions`, and their "
                 "months in `user_monthly_spend` merge their days exactly (checked inside the "
                 "refresh's transaction: a refresh that does not reconcile keeps nothing)."
+            ),
+        ),
+        AssetCheckSpec(
+            KEEPS_UP,
+            asset=DAILY_SPEND,
+            description=(
+                "No day that received rows waits more than 5 minutes for the refresh: the "
+                "analytics do not lag the newest load. Also evaluated by the backlog sensor "
+                "every few seconds, so a stalled refresh shows without a run."
             ),
         ),
         AssetCheckSpec(
@@ -130,6 +172,8 @@ def analytics_tables(
         gaps = analytics.trend_gaps(conn)
         users, risk_rows, missing = analytics.risk_coverage(conn)
         top_spenders = MetadataValue.md(_top_spenders_markdown(conn))
+        daily_rows, trend_rows, risk_rows_total = analytics.table_rows(conn)
+        up_to_date, lag = keeps_up(analytics.backlog(conn))
     days = [day.isoformat() for day in result.days]
     context.log.info(
         f"Refreshed {len(days):,} day(s) in {result.seconds:.2f} s: {result.daily_rows:,} daily "
@@ -142,6 +186,7 @@ def analytics_tables(
             "first_day": days[0] if days else None,
             "last_day": days[-1] if days else None,
             "rows_written": result.daily_rows,
+            **row_count(daily_rows),
             "seconds": round(result.seconds, 3),
         },
         check_results=[
@@ -150,12 +195,19 @@ def analytics_tables(
                 check_name="reconciles_with_transactions",
                 passed=True,
                 metadata={"days_checked": len(days)},
-            )
+            ),
+            AssetCheckResult(
+                asset_key=DAILY_SPEND, check_name=KEEPS_UP, passed=up_to_date, metadata=lag
+            ),
         ],
     )
     yield MaterializeResult(
         asset_key=TREND,
-        metadata={"rows_written": result.trend_rows, "users_touched": result.trend_users},
+        metadata={
+            "rows_written": result.trend_rows,
+            "users_touched": result.trend_users,
+            **row_count(trend_rows),
+        },
         check_results=[
             AssetCheckResult(
                 asset_key=TREND,
@@ -167,7 +219,11 @@ def analytics_tables(
     )
     yield MaterializeResult(
         asset_key=RISK,
-        metadata={"users_touched": result.risk_users, "top_spenders": top_spenders},
+        metadata={
+            "users_touched": result.risk_users,
+            "top_spenders": top_spenders,
+            **row_count(risk_rows_total),
+        },
         check_results=[
             AssetCheckResult(
                 asset_key=RISK,

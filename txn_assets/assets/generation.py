@@ -9,6 +9,7 @@ from dagster import (
     AssetExecutionContext,
     BackfillPolicy,
     Config,
+    FreshnessPolicy,
     MaterializeResult,
     OpExecutionContext,
     asset,
@@ -17,6 +18,7 @@ from dagster import (
 from pydantic import Field
 
 from txn_assets.assets.ingestion import load_metadata
+from txn_assets.catalog import OWNERS, TRANSACTIONS, table
 from txn_assets.partitions import daily_partitions
 from txn_assets.pools import INGESTION_POOL
 from txn_assets.resources import LandingZoneResource, WarehouseResource
@@ -41,15 +43,23 @@ class DailyGenerationConfig(Config):
     backfill_policy=BackfillPolicy.single_run(),
     retry_policy=TRANSIENT_RETRIES,
     pool=INGESTION_POOL,
+    owners=OWNERS,
+    metadata=table("transactions", TRANSACTIONS),
+    # Yesterday's day is due by 02:00 UTC (the schedule runs at 00:05): late after that.
+    freshness_policy=FreshnessPolicy.cron(
+        deadline_cron="0 2 * * *", lower_bound_delta=dt.timedelta(hours=24), timezone="UTC"
+    ),
     group_name="ingestion",
     kinds={"duckdb", "postgres"},
     description=(
-        "Transactions per UTC day. Materialising a range of days generates their simulated "
-        "transactions (deterministic per day: the same ids on every run, so a re-run adds "
-        "nothing) and loads them with the same loader as uploads, in one run for the whole "
-        "range, one upload per month: a failed run keeps the months it finished. A daily "
-        "schedule does yesterday; backfills fill history. Uploads that touch a "
-        "day also mark it updated here, so downstream assets refresh exactly those days."
+        "Transactions per UTC day; writes simulated rows into `transactions`. Materialising a "
+        "range of days generates their simulated transactions (deterministic per day: the same "
+        "ids on every run, so a re-run adds nothing) and loads them with the same loader as "
+        "uploads, in one run for the whole range, one upload per month (ledger source "
+        "`generator`): a failed run keeps the months it finished. A daily schedule does "
+        "yesterday when TXN_GENERATE_DAILY is on; backfills fill history. Uploads that touch a "
+        "day mark it updated here too, so the UI shows every day that has data. The analytics "
+        "follow the days that received rows, in or outside these partitions."
     ),
     tags={"txn/pipeline": "ingestion"},
 )

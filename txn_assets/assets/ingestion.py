@@ -12,6 +12,7 @@ from dagster import (
     asset,
 )
 
+from txn_assets.catalog import OWNERS, TRANSACTIONS, partition_row_count, table
 from txn_assets.partitions import is_daily_partition, upload_partitions
 from txn_assets.pools import INGESTION_POOL
 from txn_assets.resources import LandingZoneResource, WarehouseResource
@@ -56,6 +57,8 @@ def load_metadata(result: LoadResult) -> dict:
     kinds={"duckdb", "postgres"},
     retry_policy=TRANSIENT_RETRIES,
     pool=INGESTION_POOL,
+    owners=OWNERS,
+    metadata=table("transactions", TRANSACTIONS),
     description=(
         "One partition per landed CSV file (an API upload, a file dropped into the landing "
         "zone, or a generated bulk file); writes its rows into `transactions`. Materialising a "
@@ -88,7 +91,9 @@ def raw_uploads(
     except Exception as exc:
         raise _failed_attempt(context, warehouse, zone, upload_id, exc) from exc
     mark_days_updated(context, result)
-    return MaterializeResult(metadata=load_metadata(result))
+    return MaterializeResult(
+        metadata={**load_metadata(result), **partition_row_count(result.rows_loaded)}
+    )
 
 
 def _failed_attempt(
