@@ -7,6 +7,9 @@ from pathlib import Path
 
 from dagster import EnvVar
 
+from txn_assets.assets import ingestion
+from txn_assets.assets.ingestion import raw_uploads
+from txn_assets.catalog import with_code_links
 from txn_assets.definitions import defs
 from txn_assets.resources import resources_for
 from txn_core.settings import Settings
@@ -47,3 +50,20 @@ def test_the_ui_shows_the_warehouse_url_by_name_never_its_password(monkeypatch):
     assert isinstance(warehouse.database_url, EnvVar)
     assert warehouse.database_url.env_var_name == "TXN_DATABASE_URL"
     assert "hunter2" not in repr(warehouse) and "hunter2" not in repr(Settings(database_url=url))
+
+
+def code_references(assets) -> list:
+    (asset,) = assets
+    (spec,) = asset.specs
+    return spec.metadata["dagster/code_references"].code_references
+
+
+def test_each_asset_links_to_its_code_locally_and_at_the_images_commit():
+    (local,) = code_references(with_code_links([raw_uploads], None, None))
+    assert Path(local.file_path).samefile(Path(ingestion.__file__))
+    (linked,) = code_references(
+        with_code_links([raw_uploads], "https://github.com/acme/txn", "0123abc")
+    )
+    assert linked.url.startswith(
+        "https://github.com/acme/txn/tree/0123abc/txn_assets/assets/ingestion.py"
+    )

@@ -281,3 +281,48 @@ def test_a_run_killed_mid_load_is_run_again_and_loads_everything_once(platform):
         time.sleep(0.5)
     else:
         pytest.fail(f"user 800000's risk profile never counted the upload: {risk.text}")
+
+
+CATALOG = """
+query Catalog($keys: [AssetKeyInput!]) {
+  assetNodes(assetKeys: $keys) {
+    assetKey { path }
+    pools
+    owners { ... on TeamAssetOwner { team } }
+    internalFreshnessPolicy {
+      __typename
+      ... on TimeWindowFreshnessPolicy { failWindowSeconds }
+      ... on CronFreshnessPolicy { deadlineCron }
+    }
+    metadataEntries {
+      label
+      ... on TextMetadataEntry { text }
+      ... on TableSchemaMetadataEntry { schema { columns { name description } } }
+    }
+  }
+}
+"""
+
+
+def test_the_ui_shows_what_each_table_holds_who_owns_it_and_when_it_is_late(platform):
+    """Read from the real webserver, as the catalog page does."""
+    keys = [{"path": [name]} for name in ("raw_uploads", "daily_transactions", "user_risk_profile")]
+    nodes = {
+        node["assetKey"]["path"][-1]: node
+        for node in platform.graphql(CATALOG, {"keys": keys})["assetNodes"]
+    }
+    for name, table, pool in [
+        ("raw_uploads", "public.transactions", "ingestion"),
+        ("daily_transactions", "public.transactions", "ingestion"),
+        ("user_risk_profile", "public.user_risk_profile", "analytics"),
+    ]:
+        node = nodes[name]
+        entries = {entry["label"]: entry for entry in node["metadataEntries"]}
+        assert entries["dagster/table_name"]["text"] == table
+        columns = entries["dagster/column_schema"]["schema"]["columns"]
+        assert all(column["description"] for column in columns)
+        assert "dagster/code_references" in entries
+        assert node["owners"] == [{"team": "data-platform"}]
+        assert node["pools"] == [pool]
+    assert nodes["daily_transactions"]["internalFreshnessPolicy"]["deadlineCron"] == "0 2 * * *"
+    assert nodes["user_risk_profile"]["internalFreshnessPolicy"]["failWindowSeconds"] == 26 * 3600
