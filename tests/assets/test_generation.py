@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 from dagster import (
     AssetKey,
     AssetMaterialization,
@@ -198,3 +199,28 @@ def test_bulk_generation_lands_a_file_that_the_sensor_ingests(
             [upload_id],
         ).fetchone()
     assert row == ("bulk", "succeeded", 2_500, dt.date(2024, 2, 1), dt.date(2024, 2, 10))
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        ({"start_date": "2024-02-30"}, "'2024-02-30' is not a day written YYYY-MM-DD"),
+        ({"start_date": "2024-02-10", "end_date": "2024-02-01"}, "is before start_date"),
+        ({"num_rows": 0}, "greater than or equal to 1"),
+    ],
+)
+def test_bad_generator_config_stops_the_run_before_any_work(
+    instance, resources, zone, config, reason
+):
+    """Dagster's config types cannot refuse a date in the Launchpad form: the run refuses it
+    first thing, with the reason, and writes nothing."""
+    result = defs.resolve_job_def("bulk_generate").execute_in_process(
+        run_config={"ops": {"generate_bulk_file": {"config": config}}},
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+    )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert reason in str(failure.step_failure_data.error)
+    assert not list((Path(zone.root) / "incoming").iterdir())

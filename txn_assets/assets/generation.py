@@ -15,7 +15,7 @@ from dagster import (
     asset,
     op,
 )
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from txn_assets.assets.ingestion import load_metadata
 from txn_assets.catalog import OWNERS, TRANSACTIONS, table
@@ -90,12 +90,33 @@ def daily_transactions(
 
 
 class BulkGenerationConfig(Config):
-    num_rows: int = Field(default=50_000, ge=1, description="How many transactions to write.")
+    """Checked as the run starts, before any work (Dagster's config types cannot check a date
+    or a range in the Launchpad form)."""
+
+    num_rows: int = Field(
+        default=50_000, ge=1, le=100_000_000, description="How many transactions to write."
+    )
     start_date: str = Field(
         default=get_settings().history_start.isoformat(), description="First day (YYYY-MM-DD)."
     )
     end_date: str | None = Field(default=None, description="Last day (default: yesterday).")
     seed: int | None = Field(default=None, description="Fixes the rows; random when unset.")
+
+    @field_validator("start_date", "end_date")
+    @classmethod
+    def _a_day(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a day written YYYY-MM-DD") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "BulkGenerationConfig":
+        if self.end_date and self.end_date < self.start_date:
+            raise ValueError(f"end_date {self.end_date} is before start_date {self.start_date}")
+        return self
 
 
 @op(
@@ -117,7 +138,7 @@ def generate_bulk_file(
         if config.end_date
         else dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
     )
-    if last_day < first_day:
+    if last_day < first_day:  # the default end, yesterday, before a start in the future
         raise ValueError(f"end_date {last_day} is before start_date {first_day}")
     seed = config.seed if config.seed is not None else uuid.uuid4().int % 2**31
     upload_id = "u" + uuid.uuid4().hex
