@@ -13,7 +13,7 @@ BROWSER := /usr/bin/chromium
 help:
 	@echo "make run    - start PostgreSQL, Dagster (http://127.0.0.1:3000) and the API (http://127.0.0.1:8000/docs)"
 	@echo "make test   - the whole test suite against a real PostgreSQL"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff (check and format), mypy, the import contracts"
 	@echo "make bench  - the benchmarks under bench/"
 
 $(INSTALLED): pyproject.toml constraints.txt
@@ -52,6 +52,8 @@ test: $(INSTALLED) $(TOOLS) $(BROWSER)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(INSTALLED)
 	$(BIN)/ruff format .

@@ -239,6 +239,24 @@ class RiskMetrics(BaseModel):
     first_transaction_at: datetime
     last_transaction_at: datetime
 
+    @classmethod
+    def from_profile(cls, profile: dict[str, Any]) -> RiskMetrics:
+        """The reference's field names for the columns of user_risk_profile."""
+        return cls(
+            global_whale_rank=profile["global_whale_rank"],
+            spending_volatility_index=profile["volatility_index"],
+            total_lifetime_spend=profile["total_spend"],
+            max_single_transaction_spike=profile["max_single_transaction"],
+            shortest_time_between_transactions_mins=profile["shortest_gap_minutes"],
+            transaction_count=profile["tx_count"],
+            mean_transaction=profile["mean_amount"],
+            stddev_transaction=profile["stddev_amount"],
+            transactions_per_active_day=profile["tx_per_active_day"],
+            transactions_last_24h=profile["tx_last_24h"],
+            first_transaction_at=profile["first_transaction_at"],
+            last_transaction_at=profile["last_transaction_at"],
+        )
+
 
 class RiskProfile(BaseModel):
     """A user's risk metrics, with a short reading of them."""

@@ -57,7 +57,7 @@ async def require_api_key(
     expected = settings.api_key.get_secret_value() if settings.api_key else ""
     if not expected:
         return
-    if _matches(header, expected) or _matches(basic and basic.password, expected):
+    if _matches(header, expected) or _matches(basic.password if basic else None, expected):
         return
     raise HTTPException(
         status.HTTP_401_UNAUTHORIZED,

@@ -16,6 +16,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from dagster import (
@@ -116,7 +117,7 @@ def _first_line(text: str | None) -> str:
     return line if len(line) <= LONGEST_DETAIL else line[: LONGEST_DETAIL - 1] + "…"
 
 
-def _partition(tags: dict[str, str]) -> str | None:
+def _partition(tags: Mapping[str, str]) -> str | None:
     if PARTITION_TAG in tags:
         return tags[PARTITION_TAG]
     if RANGE_START_TAG in tags:
@@ -135,7 +136,7 @@ def _error_line(error) -> str:
 def run_failure_message(context: RunFailureSensorContext, alerts: Alerts) -> str:
     run = context.dagster_run
     steps = context.get_step_failure_events()
-    error = steps[0].event_specific_data.error if steps else None
+    error = getattr(steps[0].event_specific_data, "error", None) if steps else None
     if error is None:
         error = getattr(context.failure_event.event_specific_data, "error", None)
     detail = _error_line(error) if error else _first_line(context.failure_event.message)

@@ -7,7 +7,8 @@ from dagster import DailyPartitionsDefinition, DynamicPartitionsDefinition
 from txn_core.settings import get_settings
 
 # One partition per landed file; the key is the upload's id in the ledger.
-upload_partitions = DynamicPartitionsDefinition(name="uploads")
+UPLOAD_PARTITIONS = "uploads"
+upload_partitions = DynamicPartitionsDefinition(name=UPLOAD_PARTITIONS)
 
 # One partition per UTC day, from the configured start to yesterday (the last complete day).
 daily_partitions = DailyPartitionsDefinition(

@@ -19,7 +19,7 @@ from dagster import (
 
 from txn_assets.assets.analytics import DAILY_SPEND, KEEPS_UP, keeps_up
 from txn_assets.jobs import REFRESHES_ANALYTICS, ingest_upload_job, refresh_analytics_job
-from txn_assets.partitions import upload_partitions
+from txn_assets.partitions import UPLOAD_PARTITIONS, upload_partitions
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_core import analytics, ingest, ledger
 from txn_core.landing import UPLOAD_ID_PATTERN, LandedFile
@@ -91,7 +91,7 @@ def landing_zone_sensor(
             waiting.remove(upload_id)
 
     # One partition lookup per tick: each has_dynamic_partition call is a database round trip.
-    existing = set(context.instance.get_dynamic_partitions(upload_partitions.name))
+    existing = set(context.instance.get_dynamic_partitions(UPLOAD_PARTITIONS))
     new_ids = [upload_id for upload_id in waiting if upload_id not in existing]
     return SensorResult(
         run_requests=[

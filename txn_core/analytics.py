@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from txn_core.sql import load_sql
+from txn_core.sql import load_sql, one
 
 OnStage = Callable[[str], None]
 
@@ -81,18 +81,18 @@ def _rebuild_days(cur: psycopg.Cursor, days: list[dt.date]) -> int:
 
 def _refresh_trend(cur: psycopg.Cursor) -> tuple[int, int]:
     written = _run_script(cur, "analytics/refresh_spend_trend")
-    return written, cur.execute("SELECT count(*) FROM trend_scope").fetchone()[0]
+    return written, one(cur.execute("SELECT count(*) FROM trend_scope"))[0]
 
 
 def _refresh_risk(cur: psycopg.Cursor) -> int:
     _run_script(cur, "analytics/refresh_risk_profile")
-    previous_from, previous_to = cur.execute(load_sql("analytics/risk_previous_days")).fetchone()
+    previous_from, previous_to = one(cur.execute(load_sql("analytics/risk_previous_days")))
     _run_script(
         cur,
         "analytics/finish_risk_profile",
         {"previous_from": previous_from, "previous_to": previous_to},
     )
-    return cur.execute("SELECT count(*) FROM risk_scope").fetchone()[0]
+    return one(cur.execute("SELECT count(*) FROM risk_scope"))[0]
 
 
 def refresh_analytics(conn: psycopg.Connection, on_stage: OnStage | None = None) -> RefreshResult:
@@ -110,7 +110,7 @@ def refresh_analytics(conn: psycopg.Connection, on_stage: OnStage | None = None)
 
     with conn.transaction(), conn.cursor() as cur:
         _run_script(cur, "analytics/begin_refresh")
-        result.days = cur.execute(load_sql("analytics/claimed_days")).fetchone()[0]
+        result.days = one(cur.execute(load_sql("analytics/claimed_days")))[0]
         if result.days:
             stage("claimed")
             result.daily_rows = _rebuild_days(cur, result.days)
@@ -141,7 +141,7 @@ def oldest_wait(waiting: Backlog, now: dt.datetime) -> dt.timedelta:
 
 def backlog(conn: psycopg.Connection) -> Backlog:
     """What waits for a refresh."""
-    return Backlog(*conn.execute(load_sql("analytics/pending_work")).fetchone())
+    return Backlog(*one(conn.execute(load_sql("analytics/pending_work"))))
 
 
 def queue_every_day(conn: psycopg.Connection, reason: str = "full rebuild") -> int:
@@ -161,7 +161,7 @@ def top_spenders(conn: psycopg.Connection, limit: int = 10) -> list[tuple]:
 
 def table_rows(conn: psycopg.Connection) -> tuple[int, int, int]:
     """Rows of user_daily_spend, user_spend_trend and user_risk_profile."""
-    return conn.execute(load_sql("analytics/table_rows")).fetchone()
+    return one(conn.execute(load_sql("analytics/table_rows")))
 
 
 def trend_gaps(conn: psycopg.Connection) -> list[tuple]:
@@ -169,4 +169,4 @@ def trend_gaps(conn: psycopg.Connection) -> list[tuple]:
 
 
 def risk_coverage(conn: psycopg.Connection) -> tuple[int, int, int]:
-    return conn.execute(load_sql("analytics/risk_coverage")).fetchone()
+    return one(conn.execute(load_sql("analytics/risk_coverage")))

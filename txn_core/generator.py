@@ -36,7 +36,7 @@ from typing import Any
 
 import duckdb
 
-from txn_core.sql import load_sql
+from txn_core.sql import load_sql, one
 
 DAY_STREAM = "day"
 
@@ -219,21 +219,23 @@ def _run(
             "sigma_max": AMOUNT_SIGMA[1],
         },
     )
-    (rows,) = con.execute(
-        load_sql("generate/write_transactions"),
-        {
-            "path": str(partial),
-            "compression": "gzip" if path.name.endswith(".gz") else "none",
-            "users": users,
-            "bursty_users": bursty_users,
-            "products": products,
-            "activity_skew": ACTIVITY_SKEW,
-            "product_skew": PRODUCT_SKEW,
-            "hour_weights": list(HOUR_WEIGHTS),
-            "rows_per_burst": ROWS_PER_BURST,
-            "burst_seconds": BURST_SECONDS,
-            "min_amount": MIN_AMOUNT,
-            "max_amount": MAX_AMOUNT,
-        },
-    ).fetchone()
+    (rows,) = one(
+        con.execute(
+            load_sql("generate/write_transactions"),
+            {
+                "path": str(partial),
+                "compression": "gzip" if path.name.endswith(".gz") else "none",
+                "users": users,
+                "bursty_users": bursty_users,
+                "products": products,
+                "activity_skew": ACTIVITY_SKEW,
+                "product_skew": PRODUCT_SKEW,
+                "hour_weights": list(HOUR_WEIGHTS),
+                "rows_per_burst": ROWS_PER_BURST,
+                "burst_seconds": BURST_SECONDS,
+                "min_amount": MIN_AMOUNT,
+                "max_amount": MAX_AMOUNT,
+            },
+        )
+    )
     return int(rows)

@@ -23,7 +23,7 @@ import psycopg
 
 from txn_core import ledger
 from txn_core.contract import FileRejected
-from txn_core.sql import load_sql
+from txn_core.sql import load_sql, one
 from txn_core.validate import CheckedFile, RejectLimits, checked_file
 
 COPY_CHUNK_BYTES = 1024 * 1024
@@ -126,7 +126,7 @@ def _commit_rows(
     or nothing. None when another run of the same upload committed first."""
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(load_sql("ingest/lock_ingestion"))
-        (status,) = cur.execute(load_sql("ledger/lock_upload"), {"upload_id": upload_id}).fetchone()
+        (status,) = one(cur.execute(load_sql("ledger/lock_upload"), {"upload_id": upload_id}))
         if status == "succeeded":
             return None
         on_stage("copying")
@@ -158,6 +158,12 @@ def _commit_rows(
     return rows_loaded
 
 
+def _registered(upload: dict | None, upload_id: str) -> dict:
+    if upload is None:
+        raise UploadNotRegistered(f"upload {upload_id!r} is not registered in the ledger")
+    return upload
+
+
 def load_upload(
     database_url: str,
     upload_id: str,
@@ -181,9 +187,7 @@ def load_upload(
     stage = on_stage or (lambda _name: None)
     started = time.monotonic()
     with psycopg.connect(database_url, autocommit=True) as conn:
-        existing = ledger.get_upload(conn, upload_id)
-        if existing is None:
-            raise UploadNotRegistered(f"upload {upload_id!r} is not registered in the ledger")
+        existing = _registered(ledger.get_upload(conn, upload_id), upload_id)
         if existing["status"] == "succeeded":
             logger.info("Upload %s was already loaded; nothing to do.", upload_id)
             return LoadResult.from_ledger(existing)
@@ -212,7 +216,9 @@ def load_upload(
             shutil.rmtree(scratch, ignore_errors=True)
         if rows_loaded is None:
             logger.info("Upload %s was loaded by another run meanwhile; nothing to do.", upload_id)
-            return LoadResult.from_ledger(ledger.get_upload(conn, upload_id))
+            return LoadResult.from_ledger(
+                _registered(ledger.get_upload(conn, upload_id), upload_id)
+            )
     stage("committed")
 
     result = LoadResult(

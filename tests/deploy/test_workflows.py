@@ -113,7 +113,7 @@ def test_ci_runs_on_every_push_and_pull_request(ci):
 def test_ci_runs_every_check(ci):
     script = run_text(ci)
     for command in (
-        "ruff check .",
+        "make lint",
         "make test",
         "terraform fmt -check -recursive",
         "checkov -d terraform",

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Response, status
 
 from txn_api.deps import ReadConnectionDep, ReadLookupsDep, warehouse_errors_as_503
-from txn_api.routes.summary import EndDate, StartDate, UserId, check_date_range, describe_range
+from txn_api.params import EndDate, StartDate, UserId, check_date_range, describe_range
 from txn_api.schemas import (
     RiskMetrics,
     RiskProfile,
@@ -21,24 +19,6 @@ router = APIRouter(prefix="/analytics", tags=["analytics"])
 
 UNAVAILABLE = error_response("The warehouse does not answer.")
 BAD_USER_ID = validation_response("`user_id` is not a positive integer.")
-
-
-def risk_metrics(profile: dict[str, Any]) -> RiskMetrics:
-    """The reference's field names for the columns of user_risk_profile."""
-    return RiskMetrics(
-        global_whale_rank=profile["global_whale_rank"],
-        spending_volatility_index=profile["volatility_index"],
-        total_lifetime_spend=profile["total_spend"],
-        max_single_transaction_spike=profile["max_single_transaction"],
-        shortest_time_between_transactions_mins=profile["shortest_gap_minutes"],
-        transaction_count=profile["tx_count"],
-        mean_transaction=profile["mean_amount"],
-        stddev_transaction=profile["stddev_amount"],
-        transactions_per_active_day=profile["tx_per_active_day"],
-        transactions_last_24h=profile["tx_last_24h"],
-        first_transaction_at=profile["first_transaction_at"],
-        last_transaction_at=profile["last_transaction_at"],
-    )
 
 
 @router.get(
@@ -58,7 +38,7 @@ async def get_risk_profile(user_id: UserId, lookups: ReadLookupsDep) -> RiskProf
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no risk profile for user {user_id}")
     return RiskProfile(
         user_id=user_id,
-        risk_metrics=risk_metrics(profile),
+        risk_metrics=RiskMetrics.from_profile(profile),
         analysis=analytics_queries.risk_assessment(profile),
     )
 

@@ -27,9 +27,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from txn_api.deps import ReadConnectionDep
-from txn_api.routes.analytics import risk_metrics
-from txn_api.routes.summary import UserId
-from txn_api.schemas import error_response, validation_response
+from txn_api.params import UserId
+from txn_api.schemas import RiskMetrics, error_response, validation_response
 from txn_core import analytics_queries
 
 router = APIRouter(tags=["dashboards"])
@@ -68,7 +67,7 @@ INGESTION_UPLOADS = (
 )
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 
-HTML_PAGE = {"content": {"text/html": {}}}
+HTML_PAGE: dict[str, Any] = {"content": {"text/html": {}}}
 UNAVAILABLE = error_response("The warehouse does not answer.")
 
 
@@ -402,7 +401,7 @@ def _user_page(request, user_id: int, trend, profile) -> HTMLResponse:
         {
             "user_id": user_id,
             "trend": trend,
-            "metrics": risk_metrics(profile) if profile else None,
+            "metrics": RiskMetrics.from_profile(profile) if profile else None,
             "analysis": analytics_queries.risk_assessment(profile) if profile else None,
             "figures": figures,
         },

@@ -7,48 +7,13 @@ maximum, which merge without loss, so no request reads `transactions`.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, status
 
 from txn_api.deps import ReadLookupsDep, warehouse_errors_as_503
+from txn_api.params import EndDate, StartDate, UserId, check_date_range, describe_range
 from txn_api.schemas import UserSummary, error_response, validation_response
 
 router = APIRouter(tags=["summary"])
-
-# user_id is a PostgreSQL integer: anything larger cannot exist, so it is a malformed request.
-MAX_USER_ID = 2**31 - 1
-
-UserId = Annotated[
-    int, Path(gt=0, le=MAX_USER_ID, description="The user's id (a positive integer).")
-]
-StartDate = Annotated[
-    dt.date | None,
-    Query(description="First day of the range (UTC, YYYY-MM-DD), inclusive; open when left out."),
-]
-EndDate = Annotated[
-    dt.date | None,
-    Query(description="Last day of the range (UTC, YYYY-MM-DD), inclusive; open when left out."),
-]
-
-
-def check_date_range(start_date: dt.date | None, end_date: dt.date | None) -> None:
-    if start_date is not None and end_date is not None and start_date > end_date:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
-            detail=f"start_date {start_date} is after end_date {end_date}",
-        )
-
-
-def describe_range(start_date: dt.date | None, end_date: dt.date | None) -> str:
-    if start_date and end_date:
-        return f"from {start_date} to {end_date}"
-    if start_date:
-        return f"on or after {start_date}"
-    if end_date:
-        return f"on or before {end_date}"
-    return "at all"
 
 
 @router.get(
@@ -80,6 +45,7 @@ async def get_user_summary(
     with warehouse_errors_as_503():
         # Every ask gets a row; its figures are null when the range holds no transaction.
         row = await lookups.summaries.load((user_id, start_date, end_date))
+    assert row is not None  # the batched query answers every ask
     if row["transaction_count"] is None:
         if row["has_spend"]:
             detail = f"user {user_id} has no transactions {describe_range(start_date, end_date)}"

@@ -221,7 +221,7 @@ async def _receive_file(request: Request, upload: StreamedUpload) -> None:
     """Feed the body to the streaming parser, acting on the file part's events per chunk."""
     part_events = FilePartEvents()
     try:
-        parser = MultipartParser(_boundary(request), part_events.callbacks())
+        parser = MultipartParser(_boundary(request), part_events.callbacks())  # type: ignore[arg-type]
     except FormParserError as exc:
         raise _bad_request(f"malformed multipart body: {exc}") from exc
     body_limit = upload.settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
