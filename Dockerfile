@@ -32,13 +32,6 @@ RUN if [ -f constraints.txt ]; then \
         pip install --no-cache-dir . ; \
     fi
 
-# txn_core reads its named SQL from a `sql/` folder beside the package; a wheel
-# install does not carry it, so place it where the installed package looks.
-# (python -I: import the installed package, not the source tree in this folder.)
-RUN sql_dir="$(python -I -c 'from txn_core.sql import SQL_DIR; print(SQL_DIR)')" \
-    && if [ ! -d "$sql_dir" ]; then cp -r sql "$sql_dir"; fi \
-    && python -I -c 'from txn_core.sql import SQL_DIR; assert any(SQL_DIR.rglob("*.sql")), SQL_DIR'
-
 # ---------------------------------------------------------------------------------
 # runtime: the interpreter, the virtual environment and the configuration only.
 # ---------------------------------------------------------------------------------

@@ -1,16 +1,17 @@
-"""Named SQL text from the `sql/` folder, loaded once by name (never built from f-strings)."""
+"""Named SQL text from the `sql/` folder (installed as the package `txn_sql`), loaded once by
+name, never built from f-strings."""
 
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+SQL = files("txn_sql")
 
 
 @cache
 def load_sql(name: str) -> str:
     """`load_sql("ingest/check_rows")` reads `sql/ingest/check_rows.sql`."""
-    return (SQL_DIR / f"{name}.sql").read_text()
+    return SQL.joinpath(f"{name}.sql").read_text()
 
 
 def one(result: Any) -> tuple:

@@ -377,16 +377,21 @@ def test_image_install_carries_every_package_file(installed_image_venv, tmp_path
         ).strip()
     )
     missing = []
-    for name in PACKAGES:
+    installed_as = {name: name for name in PACKAGES} | {"sql": "txn_sql"}
+    for name, package in installed_as.items():
         source = ROOT / name
-        if not source.is_dir():
-            continue
         for path in source.rglob("*"):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                relative = path.relative_to(ROOT)
-                if not (site / relative).is_file():
-                    missing.append(str(relative))
+                relative = path.relative_to(source)
+                if not (site / package / relative).is_file():
+                    missing.append(str(path.relative_to(ROOT)))
     assert not missing, f"not installed by `pip install .`: {missing}"
+
+
+def test_the_sql_installs_with_the_package_not_by_hand(dockerfile):
+    _, stages = dockerfile
+    steps = " ".join(step.value for stage in stages for step in stage.all("RUN"))
+    assert "sql" not in steps, "pip install . carries sql/ as the package txn_sql"
 
 
 @pytest.mark.timeout(600)  # builds and installs the project (about a minute)
@@ -397,10 +402,10 @@ def test_image_install_finds_the_named_sql(installed_image_venv, tmp_path):
     )
     assert names
     code = (
-        "from txn_core.sql import SQL_DIR, load_sql\n"
+        "from txn_core.sql import SQL, load_sql\n"
         f"for name in {names!r}:\n"
         "    assert load_sql(name).strip(), name\n"
-        "print(SQL_DIR)"
+        "print(SQL)"
     )
     sql_dir = installed_python(installed_image_venv, code, tmp_path).strip()
     assert not sql_dir.startswith(str(ROOT)), "the image must not read SQL from the checkout"
