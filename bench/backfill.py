@@ -54,9 +54,9 @@ from bench.ingest import (
 from bench.memory import BackendMemory, ChildRun, run_phase
 from txn_core import generator
 from txn_core.generated_days import load_generated_days
-from txn_core.local_postgres import LocalPostgres
 from txn_core.migrate import upgrade
-from txn_core.run_local import DAGSTER_PROCESS_ENV
+from txn_dev.local_postgres import LocalPostgres
+from txn_dev.run_local import DAGSTER_PROCESS_ENV
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = PROJECT_ROOT / "var" / "bench"

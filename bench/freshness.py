@@ -34,9 +34,9 @@ import psycopg
 from bench.analytics import load_average, load_ours, percentile
 from bench.ingest import free_port, publish, say, step
 from txn_core import analytics
-from txn_core.local_postgres import LocalPostgres
 from txn_core.migrate import upgrade
 from txn_core.settings import local_database_url
+from txn_dev.local_postgres import LocalPostgres
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR, SEED = PROJECT_ROOT / "var" / "bench", 7
@@ -163,7 +163,7 @@ def _wait_until_up(client: httpx.Client, path: str, process: subprocess.Popen, l
 
 @contextmanager
 def running_platform(server_url: str | None, folder: Path) -> Iterator[Platform]:
-    """`python -m txn_core.run_local` on free ports with its own landing zone and Dagster home,
+    """`python -m txn_dev.run_local` on free ports with its own landing zone and Dagster home,
     stopped as Ctrl-C stops `make run`. Only the benchmark's TXN_* settings reach it."""
     api_port, dagster_port = free_port(), free_port()
     with platform_storage(server_url, folder) as (storage_env, warehouse):
@@ -171,7 +171,7 @@ def running_platform(server_url: str | None, folder: Path) -> Iterator[Platform]
         env |= storage_env | {"TXN_API_PORT": str(api_port), "TXN_DAGSTER_PORT": str(dagster_port)}
         env |= {"TXN_LANDING": str(folder / "landing"), "TXN_DAGSTER_HOME": str(folder / "dagster")}
         env |= {"TXN_RATE_LIMIT_READS": ""}  # polling every 0.15 s is one busy client
-        command, log = [sys.executable, "-m", "txn_core.run_local"], folder / "platform.log"
+        command, log = [sys.executable, "-m", "txn_dev.run_local"], folder / "platform.log"
         with log.open("wb") as out:  # a session of its own: Ctrl-C reaches it only through us
             process = subprocess.Popen(
                 command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -390,7 +390,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def measure(args: argparse.Namespace, scratch: Path, report: dict[str, Any]) -> None:
     files = make_files(1 + args.uploads, args.rows, SEED)
-    say("-> starting the platform (python -m txn_core.run_local)")
+    say("-> starting the platform (python -m txn_dev.run_local)")
     started = time.perf_counter()
     with running_platform(args.database_url, scratch) as pf:
         report["startup_seconds"] = time.perf_counter() - started

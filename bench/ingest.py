@@ -41,8 +41,8 @@ from bench.memory import BackendMemory, ChildRun, run_phase
 from bench.reference_data import write_reference_csv
 from txn_core import ledger
 from txn_core.loader import COPY_CHUNK_BYTES, load_upload
-from txn_core.local_postgres import LocalPostgres
 from txn_core.migrate import upgrade
+from txn_dev.local_postgres import LocalPostgres
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = PROJECT_ROOT / "var" / "bench"

@@ -1,6 +1,6 @@
 """Shared fixtures: one real PostgreSQL server per test session, a fresh database per test.
 
-The server is the project's own local server (txn_core.local_postgres) in a temporary folder,
+The server is the project's own local server (txn_dev.local_postgres) in a temporary folder,
 unless TXN_TEST_DATABASE_URL points at an existing server (CI with a service container).
 Each test gets a new database cloned from a migrated template, so tests never see each
 other's rows.
@@ -19,8 +19,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from txn_core.local_postgres import LocalPostgres
 from txn_core.migrate import upgrade
+from txn_dev.local_postgres import LocalPostgres
 
 pytest_plugins = ["tests.s3"]  # the S3 server fixtures
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from txn_core.run_local import DAGSTER_PROCESS_ENV
+from txn_dev.run_local import DAGSTER_PROCESS_ENV
 
 ROOT = Path(__file__).parents[2]
 PACKAGES = ("txn_core", "txn_assets", "txn_api")
@@ -365,6 +365,12 @@ def test_image_install_puts_the_packages_in_the_venv(installed_image_venv, tmp_p
     origins = json.loads(installed_python(venv, code, tmp_path))
     for name, origin in origins.items():
         assert origin.startswith(str(venv)), f"{name} imported from {origin}, not the image venv"
+
+
+@pytest.mark.timeout(600)  # builds and installs the project (about a minute)
+def test_image_install_leaves_the_developer_machinery_out(installed_image_venv, tmp_path):
+    code = "import importlib.util; print(importlib.util.find_spec('txn_dev') is None)"
+    assert installed_python(installed_image_venv, code, tmp_path).strip() == "True"
 
 
 @pytest.mark.timeout(600)  # builds and installs the project (about a minute)

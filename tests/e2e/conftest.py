@@ -77,7 +77,7 @@ def platform(postgres_server, template_database, tmp_path_factory) -> Iterator[P
     log = workdir / "platform.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "txn_core.run_local"],
+            [sys.executable, "-m", "txn_dev.run_local"],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

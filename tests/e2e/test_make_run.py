@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from tests.conftest import free_port
-from txn_core.local_postgres import LocalPostgres
+from txn_dev.local_postgres import LocalPostgres
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def test_make_run_brings_up_its_own_database_and_ctrl_c_stops_everything():
     log = workdir / "run.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "txn_core.run_local"],
+            [sys.executable, "-m", "txn_dev.run_local"],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

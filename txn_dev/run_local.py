@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from txn_core.local_postgres import LocalPostgres
 from txn_core.migrate import upgrade
 from txn_core.settings import PROJECT_ROOT, Settings, get_settings
+from txn_dev.local_postgres import LocalPostgres
 
 log = logging.getLogger("txn.run")
 
