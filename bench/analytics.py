@@ -51,7 +51,7 @@ from bench import reference_queries
 from bench.ingest import MAIN_SEED, fresh_server, publish, reference_file, say, step
 from bench.ingest import free_port as _free_port
 from txn_api.deps import LOOKUP_SESSION_OPTIONS
-from txn_core import analytics, analytics_queries, ledger
+from txn_core import ledger, reads, refresh
 from txn_core.generator import WEEKDAY_PERCENT, rows_for_day, write_days
 from txn_core.loader import COPY_CHUNK_BYTES, load_upload
 from txn_core.migrate import upgrade
@@ -174,7 +174,7 @@ def execute(url: str, *statements: str) -> None:
 # --- Refresh: full rebuild, incremental path, fingerprints ---------------------------------
 
 
-def refresh_tables(result: analytics.RefreshResult) -> dict[str, dict[str, Any]]:
+def refresh_tables(result: refresh.RefreshResult) -> dict[str, dict[str, Any]]:
     """One refresh's time and work per table (the stages of its one transaction)."""
     stages = result.stage_seconds
     return {
@@ -199,7 +199,7 @@ def refresh_tables(result: analytics.RefreshResult) -> dict[str, dict[str, Any]]
 def full_rebuild(url: str) -> dict[str, Any]:
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
-        result = analytics.rebuild_everything(conn)
+        result = refresh.rebuild_everything(conn)
     seconds = time.perf_counter() - started
     tables = refresh_tables(result)
     # rebuild_everything first queues every day with transactions; whatever the three
@@ -212,7 +212,7 @@ def incremental_refresh(url: str) -> dict[str, Any]:
     """The path the platform takes after a new day: the queued day rebuilt, changes merged."""
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
-        result = analytics.refresh_analytics(conn)
+        result = refresh.refresh_analytics(conn)
     return {"seconds": time.perf_counter() - started, "tables": refresh_tables(result)}
 
 
@@ -617,11 +617,11 @@ def sql_alone(url: str, users: list[int], reference_risk_users: list[int]) -> di
     # Each on a session set up as the API's: the lookups' pool, or the other reads' pool.
     ours = {
         "summary": (
-            lambda conn, u: analytics_queries.user_summary(conn, u, start, end),
+            lambda conn, u: reads.user_summaries(conn, [(u, start, end)]),
             LOOKUP_SESSION_OPTIONS,
         ),
-        "risk-profile": (analytics_queries.risk_profile, LOOKUP_SESSION_OPTIONS),
-        "spend-trend": (analytics_queries.spend_trend_json, ""),
+        "risk-profile": (reads.risk_profile, LOOKUP_SESSION_OPTIONS),
+        "spend-trend": (reads.spend_trend_json, ""),
     }
 
     async def time_ours() -> None:
@@ -665,12 +665,12 @@ def plans(url: str, user: int) -> dict[str, str]:
     start_at, end_at = reference_queries._day_bounds(start, end)
     queries = {
         "ours summary": (
-            load_sql("api/user_summaries"),
+            load_sql("reads/user_summaries"),
             {"user_ids": [user], "start_dates": [start], "end_dates": [end]},
         ),
-        "ours risk-profile": (load_sql("api/risk_profiles"), {"user_ids": [user]}),
+        "ours risk-profile": (load_sql("reads/risk_profiles"), {"user_ids": [user]}),
         "ours spend-trend": (
-            load_sql("api/spend_trend_json"),
+            load_sql("reads/spend_trend_json"),
             {"user_id": user, "start_date": None, "end_date": None},
         ),
         "reference summary": (

@@ -35,7 +35,7 @@ from psycopg.rows import dict_row
 
 from txn_api.deps import connect_warehouse
 from txn_api.schemas import SpendTrendPoint
-from txn_core import analytics_queries
+from txn_core import reads
 from txn_core.settings import Settings
 
 TABLE = "transactions_ref"
@@ -176,7 +176,7 @@ def spend_trend(conn: psycopg.Connection, user_id: int) -> list[dict[str, Any]]:
 
 def _analysis(row: dict[str, Any]) -> str:
     """The same reading of the numbers as our API gives (so both pay for it)."""
-    return analytics_queries.risk_assessment(
+    return reads.risk_assessment(
         {
             "global_whale_rank": row["global_whale_rank"],
             "volatility_index": row["spending_volatility_index"] or Decimal(0),

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from tests.helpers import create_database, drop_database, free_port, with_database
 from txn_core.migrate import upgrade
 from txn_dev.local_postgres import LocalPostgres
 
@@ -27,22 +26,11 @@ pytest_plugins = ["tests.s3"]  # the S3 server fixtures
 TEMPLATE_DB = "txn_template"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _with_database(url: str, database: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{database}"
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """URL of the maintenance database of a running server (the server lives for the session)."""
     if external := os.environ.get("TXN_TEST_DATABASE_URL"):
-        yield _with_database(external, "postgres")
+        yield with_database(external, "postgres")
         return
     # A throwaway server: durability settings off, so tests spend their time on behaviour.
     # Not under pytest's private tmp folders: the server may run as another (unprivileged) user.
@@ -70,22 +58,8 @@ def template_database(postgres_server: str) -> str:
     with psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}"')
         conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
-    upgrade(_with_database(postgres_server, TEMPLATE_DB))
+    upgrade(with_database(postgres_server, TEMPLATE_DB))
     return TEMPLATE_DB
-
-
-def create_database(postgres_server: str, template: str | None = None) -> str:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        clause = f' TEMPLATE "{template}"' if template else ""
-        conn.execute(f'CREATE DATABASE "{name}"{clause}')
-    return _with_database(postgres_server, name)
-
-
-def drop_database(postgres_server: str, url: str) -> None:
-    name = url.rpartition("/")[2]
-    with psycopg.connect(postgres_server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -99,12 +73,3 @@ def warehouse_url(postgres_server: str, template_database: str) -> Iterator[str]
 @pytest.fixture
 def landing_root(tmp_path: Path) -> Path:
     return tmp_path / "landing"
-
-
-def write_csv(path: Path, lines: list[str], newline: str = "\n") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(newline.join(lines).encode() + newline.encode())
-    return path
-
-
-HEADER = "transaction_id,user_id,product_id,timestamp,transaction_amount"

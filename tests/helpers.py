@@ -1,13 +1,92 @@
-"""Checks the tests share: the platform's invariants after anything was done to it."""
+"""What the tests share besides fixtures: databases, ports, CSV and multipart bodies, and the
+platform's invariants after anything was done to it."""
 
 from __future__ import annotations
 
+import socket
+import uuid
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import psycopg
+from fastapi import FastAPI
 
-from txn_core import analytics
+from txn_core import refresh
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def with_database(url: str, database: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{database}"
+
+
+def create_database(postgres_server: str, template: str | None = None) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{clause}')
+    return with_database(postgres_server, name)
+
+
+def drop_database(postgres_server: str, url: str) -> None:
+    name = url.rpartition("/")[2]
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def write_csv(path: Path, lines: list[str], newline: str = "\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(newline.join(lines).encode() + newline.encode())
+    return path
+
+
+HEADER = "transaction_id,user_id,product_id,timestamp,transaction_amount"
+
+
+BOUNDARY = "txn-test-boundary-7MA4YWxkTrZu0gW"
+
+
+def multipart_head(file_name: str, field: str = "file") -> bytes:
+    return (
+        f"--{BOUNDARY}\r\n"
+        f'Content-Disposition: form-data; name="{field}"; filename="{file_name}"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+
+
+MULTIPART_TAIL = f"\r\n--{BOUNDARY}--\r\n".encode()
+MULTIPART_CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
+
+
+async def stream_upload(
+    app: FastAPI, file_name: str, file_chunks: AsyncIterator[bytes], **headers: str
+) -> httpx.Response:
+    """POST /upload with a body that is generated while it is sent (no Content-Length).
+
+    Through httpx's ASGI transport, which hands the app each chunk as it comes; Starlette's
+    TestClient reads a whole request body into memory before calling the app."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield multipart_head(file_name)
+        async for chunk in file_chunks:
+            yield chunk
+        yield MULTIPART_TAIL
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        return await client.post(
+            "/upload",
+            content=body(),
+            headers={"Content-Type": MULTIPART_CONTENT_TYPE, **headers},
+        )
+
 
 ANALYTICS_TABLES = (
     "user_daily_spend",
@@ -30,7 +109,7 @@ def assert_analytics_equal_a_full_rebuild(conn: psycopg.Connection) -> None:
     incremental = analytics_snapshot(conn)
     for table in ANALYTICS_TABLES:
         conn.execute(f"TRUNCATE {table}")
-    analytics.rebuild_everything(conn)
+    refresh.rebuild_everything(conn)
     full = analytics_snapshot(conn)
     for table in ANALYTICS_TABLES:
         assert incremental[table] == full[table], f"{table} differs from a full rebuild"
@@ -60,7 +139,7 @@ def assert_platform_consistent(
             "       count(*) = count(DISTINCT transaction_id) FROM transactions"
         ).fetchone()
         assert facts == (rows, total, True)
-        assert analytics.backlog(conn).days == 0, "days still wait for a refresh"
+        assert refresh.backlog(conn).days == 0, "days still wait for a refresh"
         risk = conn.execute(
             "SELECT coalesce(sum(tx_count), 0), coalesce(sum(total_spend), 0) "
             "FROM user_risk_profile"

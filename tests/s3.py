@@ -11,7 +11,7 @@ import boto3
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.helpers import free_port
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -21,7 +21,7 @@ from txn_assets.assets.analytics import DAILY_SPEND, KEEPS_UP, keeps_up
 from txn_assets.jobs import REFRESHES_ANALYTICS, ingest_upload_job, refresh_analytics_job
 from txn_assets.partitions import UPLOAD_PARTITIONS, upload_partitions
 from txn_assets.resources import LandingZoneResource, WarehouseResource
-from txn_core import analytics, ingest, ledger
+from txn_core import ingest, ledger, refresh
 from txn_core.landing import UPLOAD_ID_PATTERN, LandedFile
 
 
@@ -157,7 +157,7 @@ def _register_new(warehouse: WarehouseResource, complete: list[LandedFile]) -> d
 )
 def analytics_backlog_sensor(context: SensorEvaluationContext, warehouse: WarehouseResource):
     with warehouse.connect() as conn:
-        waiting = analytics.backlog(conn)
+        waiting = refresh.backlog(conn)
     keeping_up = _keeps_up_when_it_changes(context, waiting)
     if not waiting.days:
         return SensorResult(skip_reason="No day waits for a refresh.", **keeping_up)
@@ -176,7 +176,7 @@ def analytics_backlog_sensor(context: SensorEvaluationContext, warehouse: Wareho
     )
 
 
-def _keeps_up_when_it_changes(context: SensorEvaluationContext, waiting: analytics.Backlog):
+def _keeps_up_when_it_changes(context: SensorEvaluationContext, waiting: refresh.Backlog):
     """The `keeps_up_with_loads` check, reported when its outcome changes (the cursor holds the
     last one), so a stalled refresh shows in the UI, and reaches people, without a run."""
     passed, metadata = keeps_up(waiting)

@@ -3,21 +3,17 @@ landing folder), and helpers to look at what an upload left behind."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from psycopg.rows import dict_row
 
 from txn_api.main import create_app
 from txn_core.settings import Settings
-
-BOUNDARY = "txn-test-boundary-7MA4YWxkTrZu0gW"
 
 
 @pytest.fixture
@@ -74,38 +70,3 @@ def uploads_table(warehouse_url: str) -> Callable[[], list[dict[str, Any]]]:
             return cur.execute("SELECT * FROM uploads ORDER BY created_at").fetchall()
 
     return _rows
-
-
-def multipart_head(file_name: str, field: str = "file") -> bytes:
-    return (
-        f"--{BOUNDARY}\r\n"
-        f'Content-Disposition: form-data; name="{field}"; filename="{file_name}"\r\n'
-        "Content-Type: text/csv\r\n\r\n"
-    ).encode()
-
-
-MULTIPART_TAIL = f"\r\n--{BOUNDARY}--\r\n".encode()
-MULTIPART_CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
-
-
-async def stream_upload(
-    app: FastAPI, file_name: str, file_chunks: AsyncIterator[bytes], **headers: str
-) -> httpx.Response:
-    """POST /upload with a body that is generated while it is sent (no Content-Length).
-
-    Through httpx's ASGI transport, which hands the app each chunk as it comes; Starlette's
-    TestClient reads a whole request body into memory before calling the app."""
-
-    async def body() -> AsyncIterator[bytes]:
-        yield multipart_head(file_name)
-        async for chunk in file_chunks:
-            yield chunk
-        yield MULTIPART_TAIL
-
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        return await client.post(
-            "/upload",
-            content=body(),
-            headers={"Content-Type": MULTIPART_CONTENT_TYPE, **headers},
-        )

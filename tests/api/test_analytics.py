@@ -16,9 +16,9 @@ from tests.api.analytics_fixtures import (
     insert_trend,
     risk_profile,
 )
-from tests.conftest import free_port
+from tests.helpers import free_port
 from txn_api.schemas import SpendTrendPoint
-from txn_core.analytics_queries import risk_assessment
+from txn_core.reads import risk_assessment
 
 REFERENCE_RISK_METRICS = {
     "global_whale_rank",

@@ -29,7 +29,7 @@ from tests.api.analytics_fixtures import (
     seed_ingestion_ledger,
     upload,
 )
-from txn_core.analytics_queries import ingestion_window
+from txn_core.reads import ingestion_window
 from txn_core.sql import load_sql
 
 SCRIPT_SOURCES = re.compile(r"<script[^>]*\bsrc=\"([^\"]*)\"", re.IGNORECASE)
@@ -38,10 +38,10 @@ FIGURES = re.compile(
 )
 
 INGESTION_SQL = (
-    "api/ingestion_daily",
-    "api/ingestion_slowest",
-    "api/ingestion_rejection_reasons",
-    "api/ingestion_last_failure",
+    "reads/ingestion_daily",
+    "reads/ingestion_slowest",
+    "reads/ingestion_rejection_reasons",
+    "reads/ingestion_last_failure",
 )
 
 
@@ -268,9 +268,7 @@ def test_plotly_js_is_served_here_as_javascript_with_a_long_cache(client):
 def test_values_reach_the_page_escaped(client, warehouse_url, monkeypatch):
     """Whatever a template shows goes through autoescape, the figures through tojson."""
     insert_risk_profiles(warehouse_url, [risk_profile(6, volatility_index=Decimal("0.10"))])
-    monkeypatch.setattr(
-        "txn_core.analytics_queries.risk_assessment", lambda _: "<script>alert(1)</script>"
-    )
+    monkeypatch.setattr("txn_core.reads.risk_assessment", lambda _: "<script>alert(1)</script>")
 
     html = client.get("/dashboard/6").text
 

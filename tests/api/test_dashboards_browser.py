@@ -26,7 +26,7 @@ from tests.api.analytics_fixtures import (
     seed_ingestion_ledger,
 )
 from tests.browser import launched_chromium, open_page
-from tests.conftest import free_port
+from tests.helpers import free_port
 from txn_api.main import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

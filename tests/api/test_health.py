@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import HEADER, free_port
+from tests.helpers import HEADER, free_port
 from txn_api.main import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from tests.api.analytics_fixtures import daily_spend, insert_daily_spend
-from tests.conftest import free_port
+from tests.helpers import free_port
 from txn_core.sql import load_sql
 
 USER = 5
@@ -153,7 +153,9 @@ def test_the_summary_reads_both_tables_by_their_keys_and_never_transactions(ware
         conn.execute("SET enable_seqscan = off")  # a five-row table would rather scan
         plan = "\n".join(
             row[0]
-            for row in conn.execute(f"EXPLAIN {load_sql('api/user_summaries')}", params).fetchall()
+            for row in conn.execute(
+                f"EXPLAIN {load_sql('reads/user_summaries')}", params
+            ).fetchall()
         )
 
     assert "user_daily_spend_pkey" in plan and "user_monthly_spend_pkey" in plan

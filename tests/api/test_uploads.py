@@ -15,12 +15,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import (
-    MULTIPART_CONTENT_TYPE,
-    multipart_head,
-    stream_upload,
-)
-from tests.conftest import HEADER, free_port
+from tests.helpers import HEADER, MULTIPART_CONTENT_TYPE, free_port, multipart_head, stream_upload
 from txn_api.main import create_app
 from txn_core import ledger
 from txn_core.contract import SNIFF_BYTES

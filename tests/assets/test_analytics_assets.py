@@ -7,15 +7,14 @@ import uuid
 import psycopg
 from dagster import DagsterRun, DagsterRunStatus, build_sensor_context, materialize
 
-from tests.conftest import HEADER
-from tests.helpers import assert_analytics_equal_a_full_rebuild
+from tests.helpers import HEADER, assert_analytics_equal_a_full_rebuild
 from txn_assets.assets.analytics import analytics_tables
 from txn_assets.assets.generation import daily_transactions
 from txn_assets.definitions import defs
 from txn_assets.jobs import REFRESHES_ANALYTICS
 from txn_assets.schedules import RANGE_END_TAG, RANGE_START_TAG
 from txn_assets.sensors import analytics_backlog_sensor
-from txn_core import analytics, ledger
+from txn_core import ledger, refresh
 
 RANGE = {RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-01-14"}
 
@@ -65,7 +64,7 @@ def test_a_generated_range_is_refreshed_in_the_same_run_and_every_check_passes(
             ).fetchone()
             == facts
         )
-        assert analytics.backlog(conn).days == 0
+        assert refresh.backlog(conn).days == 0
 
     again = materialize([analytics_tables], instance=instance, resources=resources)
     assert materialized(again)["user_daily_spend"]["days_refreshed"] == 0  # nothing new
@@ -132,7 +131,7 @@ def test_the_backlog_sensor_refreshes_what_no_run_in_flight_will(
         tags={RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-01-03"},
     ).success
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        assert analytics.backlog(conn).days == 3
+        assert refresh.backlog(conn).days == 3
 
     in_flight = instance.add_run(
         DagsterRun(

@@ -7,7 +7,7 @@ import uuid
 import psycopg
 from dagster import DagsterRun, DagsterRunStatus, build_sensor_context, materialize
 
-from tests.conftest import HEADER
+from tests.helpers import HEADER
 from txn_assets import sensors
 from txn_assets.assets.ingestion import raw_uploads
 from txn_assets.sensors import landing_zone_sensor

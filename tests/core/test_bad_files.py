@@ -7,7 +7,7 @@ import threading
 import psycopg
 import pytest
 
-from tests.conftest import HEADER, write_csv
+from tests.helpers import HEADER, write_csv
 from txn_core.contract import FileRejected
 from txn_core.failures import is_transient
 from txn_core.ledger import get_upload

@@ -4,7 +4,7 @@ import gzip
 
 import pytest
 
-from tests.conftest import HEADER, write_csv
+from tests.helpers import HEADER, write_csv
 from txn_core.contract import SNIFF_BYTES, FileRejected, inspect_file
 from txn_core.ledger import get_upload
 

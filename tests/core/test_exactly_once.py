@@ -3,7 +3,7 @@
 
 import pytest
 
-from tests.conftest import HEADER, write_csv
+from tests.helpers import HEADER, write_csv
 from txn_core.ledger import get_upload
 
 

@@ -5,7 +5,7 @@ import boto3
 import psycopg
 from dagster import DagsterInstance, build_sensor_context, materialize
 
-from tests.conftest import HEADER
+from tests.helpers import HEADER
 from txn_assets.assets.ingestion import raw_uploads
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_assets.sensors import landing_zone_sensor

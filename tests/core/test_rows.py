@@ -5,7 +5,7 @@ import unicodedata
 
 import pytest
 
-from tests.conftest import HEADER, write_csv
+from tests.helpers import HEADER, write_csv
 from txn_core.contract import SNIFF_BYTES
 
 GOOD = "6f1c2a48-3f0c-4a57-9a43-0c3f8b0f7a11,1,2,2024-03-01 10:00:00,12.50"

@@ -42,7 +42,7 @@ from tests.api.analytics_fixtures import (
     seed_dashboard_platform,
 )
 from tests.browser import launched_chromium, open_page
-from tests.conftest import create_database, drop_database, free_port
+from tests.helpers import create_database, drop_database, free_port
 
 ROOT = Path(__file__).parents[2]
 CADDYFILE = ROOT / "docker" / "Caddyfile"

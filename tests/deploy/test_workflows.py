@@ -112,17 +112,20 @@ def test_ci_runs_on_every_push_and_pull_request(ci):
 
 def test_ci_runs_every_check(ci):
     script = run_text(ci)
-    for command in (
-        "make lint",
-        "make test",
-        "terraform fmt -check -recursive",
-        "checkov -d terraform",
-        "hadolint",
-        "actionlint",
-        "zizmor",
-    ):
+    for command in ("make lint", "make test", "terraform -chdir", "validate", "zizmor"):
         assert command in script, f"ci.yml does not run `{command}`"
     assert "tools/requirements.txt" in script, "the checkers come from tools/requirements.txt"
+
+
+def test_each_offline_check_has_one_home_in_the_suite(ci):
+    """The checkers that need no network run in tests/deploy/test_checkers.py (so in `make
+    test`), not a second time in a CI job of their own."""
+    suite = (ROOT / "tests" / "deploy" / "test_checkers.py").read_text()
+    script = run_text(ci)
+    for checker in ("hadolint", "actionlint", "shellcheck", "checkov", "terraform", "compose"):
+        assert checker in suite, f"tests/deploy/test_checkers.py does not run {checker}"
+    for repeat in ("hadolint", "actionlint", "shellcheck", "checkov", "terraform fmt", "config"):
+        assert repeat not in script, f"ci.yml runs `{repeat}` beside make test"
 
 
 def test_cd_runs_on_push_to_main(cd):

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import create_database, drop_database, free_port
+from tests.helpers import create_database, drop_database, free_port
 
 STARTUP_SECONDS = 180
 

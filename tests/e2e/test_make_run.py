@@ -13,7 +13,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import free_port
+from tests.helpers import free_port
 from txn_dev.local_postgres import LocalPostgres
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import HEADER
+from tests.helpers import HEADER
 from txn_core.generator import rows_for_day
 
 pytestmark = pytest.mark.e2e

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from txn_core import analytics, ingest
+from txn_core import ingest, refresh
 from txn_core.failures import is_transient
 from txn_core.landing import landing_zone_from_url
 
@@ -42,7 +42,7 @@ def main() -> int:
             args.database_url, zone, args.upload_id, scratch=Path(args.scratch), on_stage=on_stage
         )
         with psycopg.connect(args.database_url, autocommit=True) as conn:
-            analytics.refresh_analytics(conn, on_stage=lambda name: on_stage(f"refresh:{name}"))
+            refresh.refresh_analytics(conn, on_stage=lambda name: on_stage(f"refresh:{name}"))
     except Exception as exc:
         print(f"failed transient={is_transient(exc)}: {type(exc).__name__}: {exc}", flush=True)
         return FAILED_EXIT

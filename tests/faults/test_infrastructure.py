@@ -12,7 +12,6 @@ import psycopg
 import pytest
 from dagster import instance_for_test
 
-from tests.conftest import free_port
 from tests.faults.ingestion_run import FAILED_EXIT
 from tests.faults.steps import (
     HEADER,
@@ -23,7 +22,7 @@ from tests.faults.steps import (
     wait_for_copy,
 )
 from tests.faults.throttling_proxy import ThrottlingProxy
-from tests.helpers import assert_platform_consistent
+from tests.helpers import assert_platform_consistent, free_port
 from txn_assets.definitions import defs
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_core import ingest, ledger

@@ -9,7 +9,7 @@ import pytest
 
 from tests.faults.steps import drop_file, rows, run_ingestion, start_ingestion, wait_for_copy
 from tests.helpers import assert_platform_consistent
-from txn_core import analytics, ledger
+from txn_core import ledger, refresh
 
 STAGES = [
     "checking",  # DuckDB parsing and checking the file
@@ -51,7 +51,7 @@ def test_a_run_killed_at_any_stage_is_finished_by_its_retry(
             "SELECT count(*) FROM transactions WHERE upload_id = %s", [upload_id]
         ).fetchone()[0]
         assert loaded == (new.count if committed else 0)  # all or nothing
-        assert (analytics.backlog(conn).days > 0) == committed  # nothing lost or folded in
+        assert (refresh.backlog(conn).days > 0) == committed  # nothing lost or folded in
 
     retry = run_ingestion(warehouse_url, landing_root, upload_id, tmp_path / "s2")
     assert retry.returncode == 0, retry.stdout + retry.stderr

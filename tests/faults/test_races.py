@@ -7,7 +7,7 @@ import psycopg
 
 from tests.faults.steps import drop_file, rows, run_ingestion, start_ingestion
 from tests.helpers import assert_platform_consistent
-from txn_core import analytics, ingest, ledger
+from txn_core import ingest, ledger, refresh
 from txn_core.landing import FolderLandingZone
 
 
@@ -67,16 +67,16 @@ def test_refreshes_that_overlap_loads_and_each_other_skip_and_repeat_nothing(
             a_inside.set()
             assert a_release.wait(60)
 
-    def refresh(on_stage=None) -> analytics.RefreshResult:
+    def run_refresh(on_stage=None) -> refresh.RefreshResult:
         with psycopg.connect(warehouse_url, autocommit=True) as conn:
-            return analytics.refresh_analytics(conn, on_stage=on_stage)
+            return refresh.refresh_analytics(conn, on_stage=on_stage)
 
-    results: dict[str, analytics.RefreshResult] = {}
-    a = threading.Thread(target=lambda: results.update(a=refresh(pause_inside)))
+    results: dict[str, refresh.RefreshResult] = {}
+    a = threading.Thread(target=lambda: results.update(a=run_refresh(pause_inside)))
     a.start()
     assert a_inside.wait(60)
     ingest.ingest_upload(warehouse_url, zone, second_id, scratch=tmp_path / "s2")
-    b = threading.Thread(target=lambda: results.update(b=refresh()))
+    b = threading.Thread(target=lambda: results.update(b=run_refresh()))
     b.start()
     b.join(timeout=2)
     assert b.is_alive(), "refresh B must wait for A"
@@ -84,7 +84,7 @@ def test_refreshes_that_overlap_loads_and_each_other_skip_and_repeat_nothing(
     a.join(60)
     b.join(60)
     assert results["a"].days and results["b"].days  # each folded in its own snapshot's days
-    assert refresh().days == []  # nothing left over
+    assert run_refresh().days == []  # nothing left over
     assert_platform_consistent(
         warehouse_url, landing_root, first.count + second.count, first.total + second.total
     )

@@ -13,7 +13,7 @@ from txn_api.schemas import (
     error_response,
     validation_response,
 )
-from txn_core import analytics_queries
+from txn_core import reads
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -39,7 +39,7 @@ async def get_risk_profile(user_id: UserId, lookups: ReadLookupsDep) -> RiskProf
     return RiskProfile(
         user_id=user_id,
         risk_metrics=RiskMetrics.from_profile(profile),
-        analysis=analytics_queries.risk_assessment(profile),
+        analysis=reads.risk_assessment(profile),
     )
 
 
@@ -69,9 +69,9 @@ async def get_spend_trend(
     end_date: EndDate = None,
 ) -> Response:
     check_date_range(start_date, end_date)
-    days = await analytics_queries.spend_trend_json(conn, user_id, start_date, end_date)
+    days = await reads.spend_trend_json(conn, user_id, start_date, end_date)
     if days == "[]":
-        if await analytics_queries.user_has_trend(conn, user_id):
+        if await reads.user_has_trend(conn, user_id):
             detail = f"user {user_id} has no trend days {describe_range(start_date, end_date)}"
         else:
             detail = f"no spend trend for user {user_id}"

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from txn_api.deps import ReadConnectionDep
 from txn_api.params import UserId
 from txn_api.schemas import RiskMetrics, error_response, validation_response
-from txn_core import analytics_queries
+from txn_core import reads
 
 router = APIRouter(tags=["dashboards"])
 
@@ -325,11 +325,11 @@ async def overview_dashboard(
         ),
     ] = 90,
 ) -> HTMLResponse:
-    totals = await analytics_queries.platform_totals(conn)
-    spenders = await analytics_queries.top_spenders(conn, TOP_SPENDERS)
-    bins = await analytics_queries.volatility_histogram(conn, VOLATILITY_BINS)
-    volume = await analytics_queries.platform_daily_volume(conn, days)
-    ingestion = await analytics_queries.ingestion_health(conn, days)
+    totals = await reads.platform_totals(conn)
+    spenders = await reads.top_spenders(conn, TOP_SPENDERS)
+    bins = await reads.volatility_histogram(conn, VOLATILITY_BINS)
+    volume = await reads.platform_daily_volume(conn, days)
+    ingestion = await reads.ingestion_health(conn, days)
     # Building the figures and the page is CPU work: a worker thread keeps the loop free.
     return await run_in_threadpool(
         _overview_page, request, totals, spenders, bins, volume, ingestion, days
@@ -381,8 +381,8 @@ def _overview_page(request, totals, spenders, bins, volume, ingestion, days: int
 async def user_dashboard(
     request: Request, user_id: UserId, conn: ReadConnectionDep
 ) -> HTMLResponse:
-    trend = await analytics_queries.spend_trend(conn, user_id)
-    profile = await analytics_queries.risk_profile(conn, user_id)
+    trend = await reads.spend_trend(conn, user_id)
+    profile = await reads.risk_profile(conn, user_id)
     return await run_in_threadpool(_user_page, request, user_id, trend, profile)
 
 
@@ -402,7 +402,7 @@ def _user_page(request, user_id: int, trend, profile) -> HTMLResponse:
             "user_id": user_id,
             "trend": trend,
             "metrics": RiskMetrics.from_profile(profile) if profile else None,
-            "analysis": analytics_queries.risk_assessment(profile) if profile else None,
+            "analysis": reads.risk_assessment(profile) if profile else None,
             "figures": figures,
         },
     )

@@ -32,7 +32,7 @@ from txn_assets.catalog import OWNERS, RISK_PROFILE, SPEND_TREND, row_count, tab
 from txn_assets.pools import ANALYTICS_POOL
 from txn_assets.resources import WarehouseResource
 from txn_assets.retries import TRANSIENT_RETRIES, unless_transient
-from txn_core import analytics
+from txn_core import refresh
 
 DAILY_SPEND, TREND, RISK = "user_daily_spend", "user_spend_trend", "user_risk_profile"
 # Every day brings at least yesterday's load (and its refresh): a table older than that is late.
@@ -47,9 +47,9 @@ KEEPS_UP = "keeps_up_with_loads"
 MAX_WAIT = dt.timedelta(minutes=5)
 
 
-def keeps_up(waiting: analytics.Backlog) -> tuple[bool, dict]:
+def keeps_up(waiting: refresh.Backlog) -> tuple[bool, dict]:
     """Whether the analytics keep up with the loads: no queued day waits longer than MAX_WAIT."""
-    wait = analytics.oldest_wait(waiting, dt.datetime.now(dt.UTC))
+    wait = refresh.oldest_wait(waiting, dt.datetime.now(dt.UTC))
     return wait <= MAX_WAIT, {
         "days_waiting": waiting.days,
         "longest_wait_minutes": round(wait.total_seconds() / 60, 1),
@@ -66,7 +66,7 @@ class RefreshConfig(Config):
 
 
 def _top_spenders_markdown(conn) -> str:
-    rows = analytics.top_spenders(conn, limit=10)
+    rows = refresh.top_spenders(conn, limit=10)
     if not rows:
         return "No users yet."
     lines = [
@@ -167,13 +167,13 @@ def analytics_tables(
 ) -> Iterator[MaterializeResult]:
     with warehouse.connect() as conn:
         if config.rebuild_everything:
-            context.log.info(f"Queued {analytics.queue_every_day(conn):,} days for a rebuild.")
+            context.log.info(f"Queued {refresh.queue_every_day(conn):,} days for a rebuild.")
         result = _refresh(conn)
-        gaps = analytics.trend_gaps(conn)
-        users, risk_rows, missing = analytics.risk_coverage(conn)
+        gaps = refresh.trend_gaps(conn)
+        users, risk_rows, missing = refresh.risk_coverage(conn)
         top_spenders = MetadataValue.md(_top_spenders_markdown(conn))
-        daily_rows, trend_rows, risk_rows_total = analytics.table_rows(conn)
-        up_to_date, lag = keeps_up(analytics.backlog(conn))
+        daily_rows, trend_rows, risk_rows_total = refresh.table_rows(conn)
+        up_to_date, lag = keeps_up(refresh.backlog(conn))
     days = [day.isoformat() for day in result.days]
     context.log.info(
         f"Refreshed {len(days):,} day(s) in {result.seconds:.2f} s: {result.daily_rows:,} daily "
@@ -235,8 +235,8 @@ def analytics_tables(
     )
 
 
-def _refresh(conn) -> analytics.RefreshResult:
+def _refresh(conn) -> refresh.RefreshResult:
     try:
-        return analytics.refresh_analytics(conn)
+        return refresh.refresh_analytics(conn)
     except Exception as exc:
         raise unless_transient(exc, "The analytics refresh") from exc

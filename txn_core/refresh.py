@@ -62,14 +62,12 @@ def _run_script(cur: psycopg.Cursor, name: str, params: dict | None = None) -> i
 def _rebuild_days(cur: psycopg.Cursor, days: list[dt.date]) -> int:
     """Replaces the given days of user_daily_spend, whole, from `transactions`, and their
     months of user_monthly_spend; raises AnalyticsMismatch unless both add up."""
-    cur.execute(load_sql("analytics/delete_daily_spend"), {"days": days})
-    cur.execute(load_sql("analytics/insert_daily_spend"), {"days": days})
+    cur.execute(load_sql("refresh/delete_daily_spend"), {"days": days})
+    cur.execute(load_sql("refresh/insert_daily_spend"), {"days": days})
     written = cur.rowcount
-    _run_script(cur, "analytics/rebuild_monthly_spend", {"days": days})
-    mismatched_days = cur.execute(load_sql("analytics/reconcile_days"), {"days": days}).fetchall()
-    mismatched_months = cur.execute(
-        load_sql("analytics/reconcile_months"), {"days": days}
-    ).fetchall()
+    _run_script(cur, "refresh/rebuild_monthly_spend", {"days": days})
+    mismatched_days = cur.execute(load_sql("refresh/reconcile_days"), {"days": days}).fetchall()
+    mismatched_months = cur.execute(load_sql("refresh/reconcile_months"), {"days": days}).fetchall()
     if mismatched_days or mismatched_months:
         raise AnalyticsMismatch(
             f"daily spend does not reconcile with transactions on {len(mismatched_days)} day(s) "
@@ -80,16 +78,16 @@ def _rebuild_days(cur: psycopg.Cursor, days: list[dt.date]) -> int:
 
 
 def _refresh_trend(cur: psycopg.Cursor) -> tuple[int, int]:
-    written = _run_script(cur, "analytics/refresh_spend_trend")
+    written = _run_script(cur, "refresh/refresh_spend_trend")
     return written, one(cur.execute("SELECT count(*) FROM trend_scope"))[0]
 
 
 def _refresh_risk(cur: psycopg.Cursor) -> int:
-    _run_script(cur, "analytics/refresh_risk_profile")
-    previous_from, previous_to = one(cur.execute(load_sql("analytics/risk_previous_days")))
+    _run_script(cur, "refresh/refresh_risk_profile")
+    previous_from, previous_to = one(cur.execute(load_sql("refresh/risk_previous_days")))
     _run_script(
         cur,
-        "analytics/finish_risk_profile",
+        "refresh/finish_risk_profile",
         {"previous_from": previous_from, "previous_to": previous_to},
     )
     return one(cur.execute("SELECT count(*) FROM risk_scope"))[0]
@@ -109,8 +107,8 @@ def refresh_analytics(conn: psycopg.Connection, on_stage: OnStage | None = None)
             on_stage(name)
 
     with conn.transaction(), conn.cursor() as cur:
-        _run_script(cur, "analytics/begin_refresh")
-        result.days = one(cur.execute(load_sql("analytics/claimed_days")))[0]
+        _run_script(cur, "refresh/begin_refresh")
+        result.days = one(cur.execute(load_sql("refresh/claimed_days")))[0]
         if result.days:
             stage("claimed")
             result.daily_rows = _rebuild_days(cur, result.days)
@@ -119,7 +117,7 @@ def refresh_analytics(conn: psycopg.Connection, on_stage: OnStage | None = None)
             stage("trend")
             result.risk_users = _refresh_risk(cur)
             stage("risk")
-            cur.execute(load_sql("analytics/release_claimed_days"))
+            cur.execute(load_sql("refresh/release_claimed_days"))
     stage("committed")
     result.seconds = time.monotonic() - started
     return result
@@ -141,12 +139,12 @@ def oldest_wait(waiting: Backlog, now: dt.datetime) -> dt.timedelta:
 
 def backlog(conn: psycopg.Connection) -> Backlog:
     """What waits for a refresh."""
-    return Backlog(*one(conn.execute(load_sql("analytics/pending_work"))))
+    return Backlog(*one(conn.execute(load_sql("refresh/pending_work"))))
 
 
 def queue_every_day(conn: psycopg.Connection, reason: str = "full rebuild") -> int:
     """Queues every day that has transactions or daily spend; returns how many."""
-    return conn.execute(load_sql("analytics/queue_every_day"), {"reason": reason}).rowcount
+    return conn.execute(load_sql("refresh/queue_every_day"), {"reason": reason}).rowcount
 
 
 def rebuild_everything(conn: psycopg.Connection) -> RefreshResult:
@@ -156,17 +154,17 @@ def rebuild_everything(conn: psycopg.Connection) -> RefreshResult:
 
 
 def top_spenders(conn: psycopg.Connection, limit: int = 10) -> list[tuple]:
-    return conn.execute(load_sql("analytics/top_spenders"), {"limit": limit}).fetchall()
+    return conn.execute(load_sql("refresh/top_spenders"), {"limit": limit}).fetchall()
 
 
 def table_rows(conn: psycopg.Connection) -> tuple[int, int, int]:
     """Rows of user_daily_spend, user_spend_trend and user_risk_profile."""
-    return one(conn.execute(load_sql("analytics/table_rows")))
+    return one(conn.execute(load_sql("refresh/table_rows")))
 
 
 def trend_gaps(conn: psycopg.Connection) -> list[tuple]:
-    return conn.execute(load_sql("analytics/trend_gaps")).fetchall()
+    return conn.execute(load_sql("refresh/trend_gaps")).fetchall()
 
 
 def risk_coverage(conn: psycopg.Connection) -> tuple[int, int, int]:
-    return one(conn.execute(load_sql("analytics/risk_coverage")))
+    return one(conn.execute(load_sql("refresh/risk_coverage")))

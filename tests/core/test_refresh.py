@@ -6,13 +6,14 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from tests.conftest import HEADER, write_csv
 from tests.helpers import (
     ANALYTICS_TABLES,
+    HEADER,
     analytics_snapshot,
     assert_analytics_equal_a_full_rebuild,
+    write_csv,
 )
-from txn_core import analytics
+from txn_core import refresh
 
 _ids = iter(range(1, 100_000))
 TABLES = ANALYTICS_TABLES
@@ -24,7 +25,7 @@ def tx(user: int, when: str, amount: str) -> str:
 
 def refresh_days(conn, days):
     """Fold in what the loads queued; they queued exactly `days`."""
-    result = analytics.refresh_analytics(conn)
+    result = refresh.refresh_analytics(conn)
     assert result.days == [dt.date.fromisoformat(day) for day in days]
 
 
@@ -141,7 +142,7 @@ def test_incremental_refresh_equals_a_full_rebuild(tmp_path, load, warehouse_url
                 ],
             )
         )
-        result = analytics.refresh_analytics(conn)  # day by day
+        result = refresh.refresh_analytics(conn)  # day by day
         # An appended day rewrites one trend row per user active that day, no more.
         assert result.days == [dt.date.fromisoformat(day)]
         assert result.trend_rows == result.trend_users == 5 + index
@@ -164,7 +165,7 @@ def test_a_duplicate_upload_changes_no_number(tmp_path, load, conn):
     before = conn.execute("SELECT * FROM user_risk_profile").fetchall()
     load(path)
     refresh_days(conn, [])  # nothing new was loaded, so nothing was queued
-    analytics.rebuild_everything(conn)
+    refresh.rebuild_everything(conn)
     assert conn.execute("SELECT * FROM user_risk_profile").fetchall() == before
 
 
@@ -184,10 +185,10 @@ def test_a_refresh_that_does_not_reconcile_keeps_nothing_and_its_days_stay_queue
         "CREATE TRIGGER skew BEFORE INSERT ON user_daily_spend FOR EACH ROW EXECUTE FUNCTION skew()"
     )
     load(write_csv(tmp_path / "b.csv", [HEADER, tx(8, "2024-03-02 10:00:00", "5.00")]))
-    with pytest.raises(analytics.AnalyticsMismatch, match="2024-03-02"):
-        analytics.refresh_analytics(conn)
+    with pytest.raises(refresh.AnalyticsMismatch, match="2024-03-02"):
+        refresh.refresh_analytics(conn)
     assert {table: conn.execute(f"SELECT * FROM {table}").fetchall() for table in TABLES} == before
-    assert analytics.backlog(conn).days == 1  # still queued, for the refresh after the fix
+    assert refresh.backlog(conn).days == 1  # still queued, for the refresh after the fix
 
     conn.execute("DROP TRIGGER skew ON user_daily_spend")
     refresh_days(conn, ["2024-03-02"])

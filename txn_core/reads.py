@@ -1,7 +1,7 @@
 """Reads of the materialised analytics tables, for the API and its dashboards.
 
 Every function answers from user_daily_spend, user_spend_trend or user_risk_profile with index
-lookups and range scans (the named SQL under `sql/api/`); none reads `transactions`. Rows come
+lookups and range scans (the named SQL under `sql/reads/`); none reads `transactions`. Rows come
 back as dicts keyed by the SQL column names; amounts are Decimals, as PostgreSQL stores them.
 
 The reads are async (psycopg's AsyncConnection): the API awaits them on its event loop, with no
@@ -58,23 +58,12 @@ async def user_summaries(conn: psycopg.AsyncConnection, asks: list[SummaryAsk]) 
     `has_spend`, whether the user has any spend at all."""
     user_ids, start_dates, end_dates = (list(column) for column in zip(*asks, strict=True))
     params = {"user_ids": user_ids, "start_dates": start_dates, "end_dates": end_dates}
-    return await _all(conn, "api/user_summaries", params)
-
-
-async def user_summary(
-    conn: psycopg.AsyncConnection,
-    user_id: int,
-    start_date: dt.date | None = None,
-    end_date: dt.date | None = None,
-) -> Row | None:
-    """One user's summary (see `user_summaries`); None when the user has none in the range."""
-    (row,) = await user_summaries(conn, [(user_id, start_date, end_date)])
-    return row if row["transaction_count"] is not None else None
+    return await _all(conn, "reads/user_summaries", params)
 
 
 async def risk_profiles(conn: psycopg.AsyncConnection, user_ids: list[int]) -> dict[int, Row]:
     """The users' rows of user_risk_profile by user id; a user without one is left out."""
-    rows = await _all(conn, "api/risk_profiles", {"user_ids": user_ids})
+    rows = await _all(conn, "reads/risk_profiles", {"user_ids": user_ids})
     return {row["user_id"]: row for row in rows}
 
 
@@ -91,7 +80,7 @@ async def spend_trend(
     """The user's days in date order: spend_date, daily_total, rolling_7d_avg."""
     return await _all(
         conn,
-        "api/spend_trend",
+        "reads/spend_trend",
         {"user_id": user_id, "start_date": start_date, "end_date": end_date},
     )
 
@@ -106,36 +95,36 @@ async def spend_trend_json(
     when there are none): what the API sends as it is."""
     return await _value(
         conn,
-        "api/spend_trend_json",
+        "reads/spend_trend_json",
         {"user_id": user_id, "start_date": start_date, "end_date": end_date},
     )
 
 
 async def user_has_trend(conn: psycopg.AsyncConnection, user_id: int) -> bool:
-    return bool(await _value(conn, "api/user_has_trend", {"user_id": user_id}))
+    return bool(await _value(conn, "reads/user_has_trend", {"user_id": user_id}))
 
 
 async def platform_totals(conn: psycopg.AsyncConnection) -> Row:
     """users, transactions, total_spend, first_transaction_at, last_transaction_at."""
-    row = await _one(conn, "api/platform_totals", {})
+    row = await _one(conn, "reads/platform_totals", {})
     assert row is not None  # an aggregate without GROUP BY always returns one row
     return row
 
 
 async def top_spenders(conn: psycopg.AsyncConnection, limit: int = 20) -> list[Row]:
     """The users with the highest lifetime spend, by global_whale_rank."""
-    return await _all(conn, "api/top_spenders", {"limit": limit})
+    return await _all(conn, "reads/top_spenders", {"limit": limit})
 
 
 async def volatility_histogram(conn: psycopg.AsyncConnection, bins: int = 20) -> list[Row]:
     """Non-empty bins of the volatility index: bin_start, bin_end, users."""
-    return await _all(conn, "api/volatility_histogram", {"bins": bins})
+    return await _all(conn, "reads/volatility_histogram", {"bins": bins})
 
 
 async def platform_daily_volume(conn: psycopg.AsyncConnection, days: int = 90) -> list[Row]:
     """Spend, transactions and active users per day over the last `days` days up to the latest
     day with data, in date order."""
-    return await _all(conn, "api/platform_daily_volume", {"days": days})
+    return await _all(conn, "reads/platform_daily_volume", {"days": days})
 
 
 # The ingestion panel reads the upload ledger (uploads, rejected_rows: one row per file, and per
@@ -158,14 +147,14 @@ async def ingestion_health(
     `slowest` succeeded loads, the `top` commonest rejection `reasons` and the `last_failure`
     (None when none failed). A window where no upload finished asks nothing more."""
     window = ingestion_window(days)
-    daily = await _all(conn, "api/ingestion_daily", window)
+    daily = await _all(conn, "reads/ingestion_daily", window)
     health = window | {"daily": daily, "slowest": [], "reasons": [], "last_failure": None}
     if not any(day["uploads"] for day in daily):
         return health
     ranked = window | {"limit": top}
-    health["slowest"] = await _all(conn, "api/ingestion_slowest", ranked)
-    health["reasons"] = await _all(conn, "api/ingestion_rejection_reasons", ranked)
-    health["last_failure"] = await _one(conn, "api/ingestion_last_failure", window)
+    health["slowest"] = await _all(conn, "reads/ingestion_slowest", ranked)
+    health["reasons"] = await _all(conn, "reads/ingestion_rejection_reasons", ranked)
+    health["last_failure"] = await _one(conn, "reads/ingestion_last_failure", window)
     return health
 
 
