@@ -50,7 +50,7 @@ import psycopg
 from bench import reference_queries
 from bench.ingest import MAIN_SEED, fresh_server, publish, reference_file, say, step
 from bench.ingest import free_port as _free_port
-from txn_api.deps import LOOKUP_SESSION_OPTIONS
+from txn_api.db import LOOKUP_SESSION_OPTIONS
 from txn_core import ledger, reads, refresh
 from txn_core.generator import WEEKDAY_PERCENT, rows_for_day, write_days
 from txn_core.loader import COPY_CHUNK_BYTES, load_upload

@@ -14,7 +14,7 @@ writes them as that README describes them, so `bench.analytics` can time them be
   totals, AVG() OVER (ROWS BETWEEN 6 PRECEDING AND CURRENT ROW).
 
 `app` serves them under the reference's paths and field names (`uvicorn
-bench.reference_queries:app`). It opens a connection per request (`txn_api.deps.
+bench.reference_queries:app`). It opens a connection per request (`txn_api.db.
 connect_warehouse`, a few ms beside its queries' tens to thousands) and its trend goes through
 the response model, day by day, as a plain FastAPI service would; ours awaits pooled
 connections and sends the trend's JSON as PostgreSQL builds it.
@@ -33,7 +33,7 @@ import psycopg
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, status
 from psycopg.rows import dict_row
 
-from txn_api.deps import connect_warehouse
+from txn_api.db import connect_warehouse
 from txn_api.schemas import SpendTrendPoint
 from txn_core import reads
 from txn_core.settings import Settings

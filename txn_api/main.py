@@ -9,10 +9,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
-from txn_api.deps import lookup_pool, read_pool
+from txn_api.db import lookup_pool, read_pool
+from txn_api.errors import documented
 from txn_api.lookups import ReadLookups
 from txn_api.routes import analytics, dashboards, health, summary, uploads
-from txn_api.schemas import error_response
 from txn_api.security import DATA_ACCESS, RateLimits, SecurityHeaders
 from txn_core.settings import Settings, get_settings
 
@@ -47,8 +47,8 @@ TAGS = [
 
 
 ACCESS_RESPONSES: dict[int | str, dict] = {
-    401: error_response("The service has a key and the request does not carry it."),
-    429: error_response("Too many requests from this client; `Retry-After` says when to retry."),
+    401: documented("The service has a key and the request does not carry it."),
+    429: documented("Too many requests from this client; `Retry-After` says when to retry."),
 }
 
 
@@ -81,9 +81,8 @@ async def _warehouse_pools(app: FastAPI) -> AsyncIterator[None]:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with _warehouse_pools(app):
         # What is imported and built by now lives as long as the process. Frozen, it is left
-        # out of the collector's full passes, which otherwise walk its ~75,000 objects every
-        # couple of thousand requests and stall every request in flight for 40-60 ms (the
-        # p99 of the read endpoints under load, before this).
+        # out of the collector's full passes, which would otherwise walk its ~75,000 objects
+        # every couple of thousand requests and stall every request in flight.
         gc.collect()
         gc.freeze()
         try:

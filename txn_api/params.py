@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import HTTPException, Path, Query, status
+from fastapi import Path, Query
+
+from txn_api.errors import bad_request
 
 # user_id is a PostgreSQL integer: anything larger cannot exist, so it is a malformed request.
 MAX_USER_ID = 2**31 - 1
@@ -25,10 +27,7 @@ EndDate = Annotated[
 
 def check_date_range(start_date: dt.date | None, end_date: dt.date | None) -> None:
     if start_date is not None and end_date is not None and start_date > end_date:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
-            detail=f"start_date {start_date} is after end_date {end_date}",
-        )
+        raise bad_request(f"start_date {start_date} is after end_date {end_date}")
 
 
 def describe_range(start_date: dt.date | None, end_date: dt.date | None) -> str:

@@ -144,11 +144,6 @@ class Readiness(BaseModel):
     )
 
 
-def error_response(description: str) -> dict[str, Any]:
-    """An error the service raises itself, as a route's `responses` entry."""
-    return {"model": ErrorMessage, "description": description}
-
-
 class ValidationIssue(BaseModel):
     loc: list[str | int] = Field(description="Where: the part of the request and its name.")
     msg: str
@@ -178,10 +173,6 @@ class ValidationProblem(BaseModel):
             ]
         }
     )
-
-
-def validation_response(description: str) -> dict[str, Any]:
-    return {"model": ValidationProblem, "description": description}
 
 
 class UserSummary(BaseModel):

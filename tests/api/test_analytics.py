@@ -142,7 +142,7 @@ def test_risk_profiles_asked_together_each_get_their_own(client, profiles):
 
 def test_lookups_reuse_the_plan_prepared_for_them(client):
     """A batch's key array would otherwise be planned anew on every lookup (see
-    txn_api.deps.lookup_pool); the other reads keep PostgreSQL's default."""
+    txn_api.db.lookup_pool); the other reads keep PostgreSQL's default."""
 
     async def plan_cache_mode(pool) -> str:
         async with pool.connection() as conn:
@@ -154,7 +154,7 @@ def test_lookups_reuse_the_plan_prepared_for_them(client):
 
 
 def test_risk_profile_is_503_saying_so_when_the_warehouse_is_down(make_client, monkeypatch):
-    monkeypatch.setattr("txn_api.deps.CONNECT_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr("txn_api.db.CONNECT_TIMEOUT_SECONDS", 0.5)
     client = make_client(database_url=f"postgresql://txn@127.0.0.1:{free_port()}/txn")
 
     response = client.get("/analytics/risk-profile/3")

@@ -236,7 +236,7 @@ def test_concurrent_summaries_each_answer_their_own_user_and_range(client, spend
 
 
 def test_summary_is_503_saying_so_when_the_warehouse_is_down(make_client, monkeypatch):
-    monkeypatch.setattr("txn_api.deps.CONNECT_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr("txn_api.db.CONNECT_TIMEOUT_SECONDS", 0.5)
     client = make_client(database_url=f"postgresql://txn@127.0.0.1:{free_port()}/txn")
 
     response = client.get(f"/summary/{USER}")

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 
-from txn_api.deps import ReadConnectionDep, ReadLookupsDep, warehouse_errors_as_503
-from txn_api.params import EndDate, StartDate, UserId, check_date_range, describe_range
-from txn_api.schemas import (
-    RiskMetrics,
-    RiskProfile,
-    SpendTrendPoint,
-    error_response,
-    validation_response,
+from txn_api.deps import ReadConnectionDep, ReadLookupsDep
+from txn_api.errors import (
+    BAD_DATE_RANGE,
+    BAD_DATES_OR_USER_ID,
+    BAD_USER_ID,
+    WAREHOUSE_DOWN,
+    documented,
+    not_found,
+    warehouse_errors_as_503,
 )
+from txn_api.params import EndDate, StartDate, UserId, check_date_range, describe_range
+from txn_api.schemas import RiskMetrics, RiskProfile, SpendTrendPoint
 from txn_core import reads
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
-
-UNAVAILABLE = error_response("The warehouse does not answer.")
-BAD_USER_ID = validation_response("`user_id` is not a positive integer.")
 
 
 @router.get(
@@ -26,16 +26,16 @@ BAD_USER_ID = validation_response("`user_id` is not a positive integer.")
     response_model=RiskProfile,
     summary="A user's risk metrics: whale rank, volatility, velocity",
     responses={
-        status.HTTP_404_NOT_FOUND: error_response("No risk profile for this user."),
+        status.HTTP_404_NOT_FOUND: documented("No risk profile for this user."),
         status.HTTP_422_UNPROCESSABLE_CONTENT: BAD_USER_ID,
-        status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
+        status.HTTP_503_SERVICE_UNAVAILABLE: WAREHOUSE_DOWN,
     },
 )
 async def get_risk_profile(user_id: UserId, lookups: ReadLookupsDep) -> RiskProfile:
     with warehouse_errors_as_503():
         profile = await lookups.risk_profiles.load(user_id)
     if profile is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no risk profile for user {user_id}")
+        raise not_found(f"no risk profile for user {user_id}")
     return RiskProfile(
         user_id=user_id,
         risk_metrics=RiskMetrics.from_profile(profile),
@@ -52,14 +52,10 @@ async def get_risk_profile(user_id: UserId, lookups: ReadLookupsDep) -> RiskProf
         "spend), in date order; `start_date` and `end_date` (inclusive) narrow the range."
     ),
     responses={
-        status.HTTP_400_BAD_REQUEST: error_response("`start_date` is after `end_date`."),
-        status.HTTP_404_NOT_FOUND: error_response(
-            "The user is unknown, or has no days in the range."
-        ),
-        status.HTTP_422_UNPROCESSABLE_CONTENT: validation_response(
-            "A date is not a valid YYYY-MM-DD date, or `user_id` is not a positive integer."
-        ),
-        status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
+        status.HTTP_400_BAD_REQUEST: BAD_DATE_RANGE,
+        status.HTTP_404_NOT_FOUND: documented("The user is unknown, or has no days in the range."),
+        status.HTTP_422_UNPROCESSABLE_CONTENT: BAD_DATES_OR_USER_ID,
+        status.HTTP_503_SERVICE_UNAVAILABLE: WAREHOUSE_DOWN,
     },
 )
 async def get_spend_trend(
@@ -75,6 +71,6 @@ async def get_spend_trend(
             detail = f"user {user_id} has no trend days {describe_range(start_date, end_date)}"
         else:
             detail = f"no spend trend for user {user_id}"
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
+        raise not_found(detail)
     # Already the response's JSON (the model above documents it): sent without re-encoding.
     return Response(content=days, media_type="application/json")

@@ -13,7 +13,8 @@ from anyio import to_thread
 from fastapi import APIRouter, status
 from fastapi.responses import JSONResponse
 
-from txn_api.deps import SettingsDep, connect_warehouse
+from txn_api.db import connect_warehouse
+from txn_api.deps import SettingsDep
 from txn_api.schemas import Liveness, Readiness
 from txn_core.settings import Settings
 

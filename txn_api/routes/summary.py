@@ -7,11 +7,19 @@ maximum, which merge without loss, so no request reads `transactions`.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, status
 
-from txn_api.deps import ReadLookupsDep, warehouse_errors_as_503
+from txn_api.deps import ReadLookupsDep
+from txn_api.errors import (
+    BAD_DATE_RANGE,
+    BAD_DATES_OR_USER_ID,
+    WAREHOUSE_DOWN,
+    documented,
+    not_found,
+    warehouse_errors_as_503,
+)
 from txn_api.params import EndDate, StartDate, UserId, check_date_range, describe_range
-from txn_api.schemas import UserSummary, error_response, validation_response
+from txn_api.schemas import UserSummary
 
 router = APIRouter(tags=["summary"])
 
@@ -25,14 +33,12 @@ router = APIRouter(tags=["summary"])
         "Either date may be left out for an open-ended range."
     ),
     responses={
-        status.HTTP_400_BAD_REQUEST: error_response("`start_date` is after `end_date`."),
-        status.HTTP_404_NOT_FOUND: error_response(
+        status.HTTP_400_BAD_REQUEST: BAD_DATE_RANGE,
+        status.HTTP_404_NOT_FOUND: documented(
             "The user is unknown, or has no transactions in the range."
         ),
-        status.HTTP_422_UNPROCESSABLE_CONTENT: validation_response(
-            "A date is not a valid YYYY-MM-DD date, or `user_id` is not a positive integer."
-        ),
-        status.HTTP_503_SERVICE_UNAVAILABLE: error_response("The warehouse does not answer."),
+        status.HTTP_422_UNPROCESSABLE_CONTENT: BAD_DATES_OR_USER_ID,
+        status.HTTP_503_SERVICE_UNAVAILABLE: WAREHOUSE_DOWN,
     },
 )
 async def get_user_summary(
@@ -51,7 +57,7 @@ async def get_user_summary(
             detail = f"user {user_id} has no transactions {describe_range(start_date, end_date)}"
         else:
             detail = f"no transactions for user {user_id}"
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=detail)
+        raise not_found(detail)
     return UserSummary(
         user_id=user_id,
         start_date=start_date,
