@@ -53,8 +53,8 @@ WAITING = ("queued", "running")
 @sensor(
     job=ingest_upload_job,
     # The daemon evaluates sensors every 5 s at most; asking for 5 s here would make it skip
-    # every other pass (a tick comes slightly under 5 s after the last), so a new file waited
-    # up to 10 s to be seen.
+    # every other pass (a tick comes slightly under 5 s after the last), and a new file would
+    # wait up to 10 s to be seen.
     minimum_interval_seconds=1,
     default_status=DefaultSensorStatus.RUNNING,
     description=(

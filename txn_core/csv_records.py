@@ -19,16 +19,6 @@ QUOTE, LF, CR = ord('"'), ord("\n"), ord("\r")
 LONE_CR = b"\x1a"
 
 
-def count_lines(path: Path) -> int:
-    """Physical lines (an upper bound of records), at memchr speed."""
-    lines, last = 0, b"\n"
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return lines + (last != b"\n")
-
-
 def count_records(path: Path) -> int:
     """Records in the file, the header included."""
     records, inside_quotes, open_line = 0, 0, False  # open_line: content since the last end

@@ -25,8 +25,8 @@ log = logging.getLogger("txn.run")
 
 
 # Dagster writes the per-partition events of a run (one "planned" and one materialization per day
-# of a backfill) in batches of this many instead of one statement each: a year's backfill spends
-# 7% of its time in Dagster instead of 15%. The Docker image sets the same.
+# of a backfill) in batches of this many instead of one statement each, which halves its share of
+# a long backfill (figures: bench/README.md, backfill). The Docker image sets the same.
 DAGSTER_PROCESS_ENV = {"DAGSTER_EVENT_BATCH_SIZE": "1000"}
 
 
