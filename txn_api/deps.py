@@ -18,7 +18,8 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from txn_api.db import ledger_pool
 from txn_api.errors import warehouse_errors_as_503
 from txn_api.lookups import ReadLookups
-from txn_core.landing import LandingZone, landing_zone_from_url
+from txn_core.landing import landing_zone_from_url
+from txn_core.landing.zone import LandingZone
 from txn_core.settings import Settings
 
 

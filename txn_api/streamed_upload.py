@@ -11,7 +11,7 @@ from anyio import to_thread
 
 from txn_api.errors import bad_request, too_large
 from txn_core.contract import SNIFF_BYTES, FileRejected, decompressed_head, inspect_head
-from txn_core.landing import ACCEPTED_SUFFIXES, LandingZone, UploadWriter, is_accepted_name
+from txn_core.landing.zone import ACCEPTED_SUFFIXES, LandingZone, UploadWriter, is_accepted_name
 from txn_core.settings import Settings
 
 

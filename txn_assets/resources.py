@@ -5,7 +5,8 @@ import os
 import psycopg
 from dagster import ConfigurableResource, EnvVar
 
-from txn_core.landing import LandingZone, landing_zone_from_url
+from txn_core.landing import landing_zone_from_url
+from txn_core.landing.zone import LandingZone
 from txn_core.settings import Settings
 
 DATABASE_URL_VARIABLE = "TXN_DATABASE_URL"

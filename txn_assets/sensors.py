@@ -22,7 +22,7 @@ from txn_assets.jobs import REFRESHES_ANALYTICS, ingest_upload_job, refresh_anal
 from txn_assets.partitions import UPLOAD_PARTITIONS, upload_partitions
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_core import ingest, ledger, refresh
-from txn_core.landing import UPLOAD_ID_PATTERN, LandedFile
+from txn_core.landing.zone import UPLOAD_ID_PATTERN, LandedFile
 
 
 def _is_complete(landed: LandedFile, last_seen: dict, settle_ns: int, now_ns: int) -> bool:

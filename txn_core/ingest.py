@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 
 from txn_core import ledger
-from txn_core.landing import FAILED, INCOMING, LandingZone
+from txn_core.landing.zone import FAILED, INCOMING, LandingZone
 from txn_core.loader import LoadResult, OnStage, UploadNotRegistered, load_upload
 
 log = logging.getLogger(__name__)

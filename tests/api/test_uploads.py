@@ -19,9 +19,9 @@ from tests.helpers import HEADER, MULTIPART_CONTENT_TYPE, free_port, multipart_h
 from txn_api.main import create_app
 from txn_core import ledger
 from txn_core.contract import SNIFF_BYTES
-from txn_core.landing import FolderLandingZone
+from txn_core.landing.folder import FolderLandingZone
 
-ROW = "6f1c2a48-3f0c-4a57-9a43-0c3f8b0f7a11,1,2,2024-03-01T10:00:00Z,12.50"
+ROW = "6f1c2a48-3f0c-4a57-9a43-0c3f8b0f7a11, 1, 2, 2024-03-01T10:00:00Z, 12.50"
 
 
 def csv_bytes(rows: int = 3) -> bytes:

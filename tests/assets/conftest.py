@@ -2,7 +2,7 @@ import pytest
 from dagster import instance_for_test
 
 from txn_assets.resources import LandingZoneResource, WarehouseResource
-from txn_core.landing import FolderLandingZone
+from txn_core.landing.folder import FolderLandingZone
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_assets.sensors import landing_zone_sensor
 from txn_core import ledger
 from txn_core.landing import landing_zone_from_url
-from txn_core.landing_s3 import PART_BYTES, S3LandingZone
+from txn_core.landing.s3 import PART_BYTES, S3LandingZone
 
 ROWS = [
-    f"00000000-0000-4000-8000-{i:012d},{1 + i % 4},2,2024-04-0{1 + i % 2} 08:00:00,3.50"
+    f"00000000-0000-4000-8000-{i:012d}, {1 + i % 4}, 2, 2024-04-0{1 + i % 2} 08:00:00, 3.50"
     for i in range(40)
 ]
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import psycopg
 
 from txn_core import ledger
-from txn_core.landing import INCOMING, FolderLandingZone
+from txn_core.landing.folder import FolderLandingZone
+from txn_core.landing.zone import INCOMING
 
 REPO = Path(__file__).resolve().parents[2]
 HEADER = "transaction_id,user_id,product_id,timestamp,transaction_amount"

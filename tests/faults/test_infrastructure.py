@@ -27,7 +27,7 @@ from txn_assets.definitions import defs
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_core import ingest, ledger
 from txn_core.failures import is_transient
-from txn_core.landing_s3 import CLIENT_CONFIG, S3LandingZone
+from txn_core.landing.s3 import CLIENT_CONFIG, S3LandingZone
 from txn_core.migrate import upgrade
 from txn_dev.local_postgres import LocalPostgres
 

@@ -8,7 +8,7 @@ import psycopg
 from tests.faults.steps import drop_file, rows, run_ingestion, start_ingestion
 from tests.helpers import assert_platform_consistent
 from txn_core import ingest, ledger, refresh
-from txn_core.landing import FolderLandingZone
+from txn_core.landing.folder import FolderLandingZone
 
 
 def test_two_runs_of_one_upload_at_once_load_it_once_and_both_succeed(

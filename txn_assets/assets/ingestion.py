@@ -19,7 +19,7 @@ from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_assets.retries import TRANSIENT_RETRIES, attempts_left
 from txn_core import ingest
 from txn_core.failures import is_transient, public_reason
-from txn_core.landing import LandingZone
+from txn_core.landing.zone import LandingZone
 from txn_core.loader import LoadResult, UploadNotRegistered
 
 

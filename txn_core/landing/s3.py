@@ -15,7 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from txn_core.landing import (
+from txn_core.landing.zone import (
     ERROR_SUFFIX,
     FAILED,
     INCOMING,
