@@ -14,14 +14,13 @@ the next refresh. Readers never wait, and see the old tables or the new ones.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
 
-from txn_core.sql import load_sql, one
+from txn_core.sql import load_sql, load_statements, one
 
 OnStage = Callable[[str], None]
 
@@ -41,20 +40,9 @@ class RefreshResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)  # "daily_spend", "trend"...
 
 
-def _statements(name: str) -> list[str]:
-    """The statements of a multi-statement SQL file (psycopg binds one statement at a time)."""
-    chunks = re.split(r";\s*\n", load_sql(name))
-    code = [
-        chunk
-        for chunk in chunks
-        if any(line.strip() and not line.strip().startswith("--") for line in chunk.splitlines())
-    ]
-    return [chunk.strip() for chunk in code]
-
-
 def _run_script(cur: psycopg.Cursor, name: str, params: dict | None = None) -> int:
     """Runs every statement of `sql/<name>.sql`; returns the last statement's row count."""
-    for statement in _statements(name):
+    for statement in load_statements(name):
         cur.execute(statement, params or {})
     return cur.rowcount
 

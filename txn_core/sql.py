@@ -1,6 +1,7 @@
 """Named SQL text from the `sql/` folder (installed as the package `txn_sql`), loaded once by
 name, never built from f-strings."""
 
+import re
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -12,6 +13,17 @@ SQL = files("txn_sql")
 def load_sql(name: str) -> str:
     """`load_sql("ingest/check_rows")` reads `sql/ingest/check_rows.sql`."""
     return SQL.joinpath(f"{name}.sql").read_text()
+
+
+def load_statements(name: str) -> list[str]:
+    """The statements of a multi-statement SQL file (psycopg binds one statement at a time)."""
+    chunks = re.split(r";\s*\n", load_sql(name))
+    code = [
+        chunk
+        for chunk in chunks
+        if any(line.strip() and not line.strip().startswith("--") for line in chunk.splitlines())
+    ]
+    return [chunk.strip() for chunk in code]
 
 
 def one(result: Any) -> tuple:

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from txn_core.refresh import _statements
+from txn_core.sql import load_statements
 
 UTC = dt.UTC
 TWO_PLACES = Decimal("0.01")
@@ -67,7 +67,7 @@ def insert_daily_spend(url: str, rows: Iterable[dict[str, Any]]) -> None:
     _insert(url, "user_daily_spend", DAILY_SPEND_COLUMNS, rows)
     days = sorted({row["spend_date"] for row in rows})
     with psycopg.connect(url, autocommit=True) as conn, conn.cursor() as cur:
-        for statement in _statements("refresh/rebuild_monthly_spend"):
+        for statement in load_statements("refresh/rebuild_monthly_spend"):
             cur.execute(statement, {"days": days})
 
 
