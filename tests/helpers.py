@@ -92,6 +92,7 @@ ANALYTICS_TABLES = (
     "user_daily_spend",
     "user_monthly_spend",
     "user_spend_trend",
+    "user_spend_trend_months",
     "user_risk_profile",
 )
 

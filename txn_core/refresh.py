@@ -67,6 +67,7 @@ def _rebuild_days(cur: psycopg.Cursor, days: list[dt.date]) -> int:
 
 def _refresh_trend(cur: psycopg.Cursor) -> tuple[int, int]:
     written = _run_script(cur, "refresh/refresh_spend_trend")
+    _run_script(cur, "refresh/render_spend_trend")
     return written, one(cur.execute("SELECT count(*) FROM trend_scope"))[0]
 
 

@@ -94,8 +94,19 @@ def trend_rows(user_id: int, totals: dict[dt.date, str | Decimal]) -> list[dict[
 
 
 def insert_trend(url: str, user_id: int, totals: dict[dt.date, str | Decimal]) -> list[dict]:
+    """The rows, and the user's months rendered from them by the refresh's own statements."""
     rows = trend_rows(user_id, totals)
     _insert(url, "user_spend_trend", TREND_COLUMNS, rows)
+    first, last = rows[0]["spend_date"], rows[-1]["spend_date"]
+    with psycopg.connect(url) as conn, conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE trend_scope ON COMMIT DROP AS SELECT %(user_id)s::integer AS "
+            "user_id, %(first)s::date AS changed_from, %(first)s::date AS first_day, "
+            "%(last)s::date AS last_day",
+            {"user_id": user_id, "first": first, "last": last},
+        )
+        for statement in load_statements("refresh/render_spend_trend"):
+            cur.execute(statement)
     return rows
 
 

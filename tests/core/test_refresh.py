@@ -1,6 +1,7 @@
 """The analytics tables' numbers on small hand-made cases, and incremental = full rebuild."""
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import psycopg
@@ -14,6 +15,7 @@ from tests.helpers import (
     write_csv,
 )
 from txn_core import refresh
+from txn_core.sql import load_sql, one
 
 _ids = iter(range(1, 100_000))
 TABLES = ANALYTICS_TABLES
@@ -213,3 +215,40 @@ def test_no_aggregate_overflows_on_a_day_the_contract_accepts(conn):
     assert conn.execute("SELECT daily_total FROM user_spend_trend").fetchone() == (total,)
     risk = conn.execute("SELECT total_spend, mean_amount FROM user_risk_profile").fetchone()
     assert risk == (total, Decimal("99999999.99"))
+
+
+def _trend_json(conn, name: str, params: dict) -> list[dict]:
+    return json.loads(one(conn.execute(load_sql(name), params))[0])
+
+
+def test_the_whole_trend_read_from_its_rendered_months_equals_one_read_from_its_days(
+    tmp_path, load, conn
+):
+    """Months rendered, then extended by an append inside the last month and one past it, then
+    changed by a late day in an early month: the months still say what the days say."""
+    load(
+        write_csv(
+            tmp_path / "a.csv",
+            [HEADER, tx(9, "2024-01-30 10:00:00", "5.00"), tx(9, "2024-02-10 10:00:00", "6.00")],
+        )
+    )
+    refresh_days(conn, ["2024-01-30", "2024-02-10"])
+    load(write_csv(tmp_path / "b.csv", [HEADER, tx(9, "2024-02-12 09:00:00", "7.25")]))
+    refresh_days(conn, ["2024-02-12"])
+    load(write_csv(tmp_path / "c.csv", [HEADER, tx(9, "2024-04-02 09:00:00", "1.10")]))
+    refresh_days(conn, ["2024-04-02"])
+    load(write_csv(tmp_path / "d.csv", [HEADER, tx(9, "2024-01-31 23:00:00", "100.00")]))
+    refresh_days(conn, ["2024-01-31"])
+
+    whole = _trend_json(conn, "reads/spend_trend_months_json", {"user_id": 9})
+    every_day = _trend_json(
+        conn,
+        "reads/spend_trend_json",
+        {"user_id": 9, "start_date": dt.date(2000, 1, 1), "end_date": dt.date(2100, 1, 1)},
+    )
+    assert whole == every_day
+    assert [day["spend_date"] for day in whole][:3] == ["2024-01-30", "2024-01-31", "2024-02-01"]
+    assert whole[-1] == {"spend_date": "2024-04-02", "daily_total": 1.1, "rolling_7d_avg": 0.16}
+    assert len(whole) == (dt.date(2024, 4, 2) - dt.date(2024, 1, 30)).days + 1
+    assert _trend_json(conn, "reads/spend_trend_months_json", {"user_id": 10}) == []
+    assert_analytics_equal_a_full_rebuild(conn)

@@ -109,7 +109,9 @@ def _top_spenders_markdown(conn) -> str:
             description=(
                 "Per user, every calendar day from the first to the last active day (zero on "
                 "days without spend): the daily total and the 7-day moving average. Only users "
-                "whose daily spend changed are rewritten, from their earliest changed day on."
+                "whose daily spend changed are rewritten, from their earliest changed day on, "
+                "with their months of `user_spend_trend_months` (the same days rendered as the "
+                "API's JSON, a month per row, for the whole-trend answer)."
             ),
         ),
         AssetSpec(

@@ -1,0 +1,24 @@
+-- The trend as the API sends it, a month per row (user_spend_trend_months): the months of the
+-- users in trend_scope from the one their change starts in are rendered again from their rows;
+-- appending a day rewrites one month per user.
+DELETE FROM user_spend_trend_months AS m
+USING trend_scope AS s
+WHERE m.user_id = s.user_id
+  AND (m.month >= date_trunc('month', s.changed_from)
+       OR s.first_day IS NULL
+       OR m.month < date_trunc('month', s.first_day));
+
+INSERT INTO user_spend_trend_months (user_id, month, body)
+SELECT t.user_id, date_trunc('month', t.spend_date)::date,
+       -- Dates as ISO text and amounts with their two decimals: the JSON the response model
+       -- documents (spend_date, daily_total, rolling_7d_avg).
+       string_agg(
+           '{"spend_date":"' || to_char(t.spend_date, 'YYYY-MM-DD')
+                || '","daily_total":' || round(t.daily_total, 2)
+                || ',"rolling_7d_avg":' || round(t.rolling_7d_avg, 2) || '}',
+           ',' ORDER BY t.spend_date
+       )
+FROM trend_scope AS s
+JOIN user_spend_trend AS t
+  ON t.user_id = s.user_id AND t.spend_date >= date_trunc('month', s.changed_from)
+GROUP BY 1, 2;
