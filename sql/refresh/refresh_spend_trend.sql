@@ -6,9 +6,12 @@ CREATE TEMP TABLE trend_scope ON COMMIT DROP AS
 SELECT c.user_id,
        -- From the earliest changed day, or from the day after the stored series ends when the
        -- new day comes later (the days in between get their zero rows).
-       least(min(c.spend_date), t.series_end + 1) AS changed_from,
+       least(c.changed_from, t.series_end + 1) AS changed_from,
        s.first_day, s.last_day
-FROM changed_user_days AS c
+-- One row per user before the lookups: a first load changes millions of (user, day) pairs.
+FROM (
+    SELECT user_id, min(spend_date) AS changed_from FROM changed_user_days GROUP BY user_id
+) AS c
 JOIN LATERAL (
     SELECT min(spend_date) AS first_day, max(spend_date) AS last_day
     FROM user_daily_spend AS d
@@ -16,8 +19,7 @@ JOIN LATERAL (
 ) AS s ON true
 JOIN LATERAL (
     SELECT max(spend_date) AS series_end FROM user_spend_trend AS t WHERE t.user_id = c.user_id
-) AS t ON true
-GROUP BY c.user_id, s.first_day, s.last_day, t.series_end;
+) AS t ON true;
 
 -- Without statistics the planner would hash whole tables instead of using the primary keys.
 ANALYZE trend_scope;
