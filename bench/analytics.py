@@ -48,8 +48,9 @@ import httpx
 import psycopg
 
 from bench import reference_queries
-from bench.ingest import MAIN_SEED, fresh_server, publish, reference_file, say, step
-from bench.ingest import free_port as _free_port
+from bench.harness import free_port as _free_port
+from bench.harness import fresh_server, publish, say, step
+from bench.reference_data import MAIN_SEED, reference_file
 from txn_api.db import LOOKUP_SESSION_OPTIONS
 from txn_core import ledger, reads, refresh
 from txn_core.generator import WEEKDAY_PERCENT, rows_for_day, write_days

@@ -32,7 +32,7 @@ import httpx
 import psycopg
 
 from bench.analytics import load_average, load_ours, percentile
-from bench.ingest import free_port, publish, say, step
+from bench.harness import free_port, publish, say, step
 from txn_core import refresh
 from txn_core.migrate import upgrade
 from txn_core.settings import local_database_url

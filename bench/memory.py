@@ -1,6 +1,6 @@
 """Peak memory of one benchmark phase: the phase runs in a child process of its own.
 
-`run_phase("bench.ingest:copy_file", {...})` starts `python -m bench.memory`, which imports the
+`run_phase("bench.loads:copy_file", {...})` starts `python -m bench.memory`, which imports the
 function, calls it with the keyword arguments (JSON) and writes its JSON result to a file. The
 parent reaps the child with `os.wait4`, whose resource usage gives that one child's peak resident
 set (ru_maxrss, the kernel's VmHWM): interpreter and imports included, nothing of the parent or
