@@ -14,44 +14,44 @@ import datetime as dt
 import os
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import psycopg
 
-from bench.analytics import load_average, load_ours, percentile
-from bench.harness import free_port, publish, say, step
+from bench.freshness_platform import Platform, database_url, running_platform
+from bench.harness import (
+    DEFAULT_DIR,
+    Column,
+    execute,
+    finished_at,
+    load_average,
+    percentile,
+    publish,
+    ratio,
+    say,
+    step,
+    table,
+)
+from bench.loads import load_ours
 from txn_core import refresh
 from txn_core.migrate import upgrade
-from txn_core.settings import local_database_url
-from txn_dev.local_postgres import LocalPostgres
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DIR, SEED = PROJECT_ROOT / "var" / "bench", 7
+SEED = 7
 STAGES = {"picked_up": "picked up", "run_started": "run started", "loaded": "loaded"}
 STAGES |= {"refreshed": "refreshed", "readable": "readable"}
 HISTORY_START = dt.date(2024, 1, 1)  # the default TXN_HISTORY_START: the first daily partition
 PAST_DAYS, USERS_PER_UPLOAD, FIRST_USER = 3, 4, 50_000_000  # far from simulated users (1-999)
-POLL_SECONDS, STARTUP_SECONDS, IDLE_SECONDS, QUIET_SECONDS = 0.15, 180, 180, 20
+POLL_SECONDS, IDLE_SECONDS, QUIET_SECONDS = 0.15, 180, 20
 READS = ("/summary/{}", "/analytics/risk-profile/{}", "/analytics/spend-trend/{}")
 RUN_TIMES = ("creationTime", "startTime", "endTime")
-RUNS_QUERY = """query Runs($filter: RunsFilter) { runsOrError(filter: $filter) { ... on Runs {
-  results { jobName status creationTime startTime endTime assetSelection { path } } } } }"""
-BUSY_QUERY = """{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED,
-  CANCELING]}) { ... on Runs { results { runId } } }
-  partitionBackfillsOrError(status: REQUESTED) { ... on PartitionBackfills { results { id } } } }"""
 REFRESHED_SQL = """
 SELECT (SELECT coalesce(sum(tx_count), 0) FROM user_risk_profile WHERE user_id = ANY(%(users)s)),
        (SELECT coalesce(sum(daily_total), 0) FROM user_spend_trend WHERE user_id = ANY(%(users)s))
@@ -90,107 +90,6 @@ def make_files(count: int, rows: int, seed: int) -> list[UploadFile]:
         body = ("\n".join(lines) + "\n").encode()
         files.append(UploadFile(body, expected, days, outside, rows, total))
     return files
-
-
-# --- The platform, as `make run` starts it ---------------------------------------------------
-
-
-@dataclass
-class Platform:
-    api: httpx.Client
-    dagster: httpx.Client
-    warehouse_url: str
-
-    def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = self.dagster.post("/graphql", json={"query": query, "variables": variables})
-        response.raise_for_status()
-        return response.json()["data"]
-
-    def runs(self, **run_filter: Any) -> list[dict]:
-        return self.graphql(RUNS_QUERY, filter=run_filter)["runsOrError"]["results"]
-
-    def busy(self) -> bool:
-        """A run, or a backfill, is not finished."""
-        found = self.graphql(BUSY_QUERY)
-        return any(found[field]["results"] for field in found)
-
-
-def _database_url(url: str, name: str) -> str:
-    return urlsplit(url)._replace(path=f"/{name}").geturl()
-
-
-def _admin(url: str, statement: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(statement)
-
-
-@contextmanager
-def platform_storage(server_url: str | None, folder: Path) -> Iterator[tuple[dict, str]]:
-    """run_local's environment and the warehouse's URL: fresh databases on the server at
-    `server_url`, else (as `make run` does) the project's own PostgreSQL, fresh in `folder`."""
-    if server_url is None:
-        port, data = free_port(), folder / "pg"
-        env = {"TXN_LOCAL_PG_DIR": str(data), "TXN_LOCAL_PG_PORT": str(port)}
-        try:
-            yield env, local_database_url(port, "txn")
-        finally:  # run_local stops it, unless it was interrupted before it could
-            LocalPostgres(data, port).stop()
-        return
-    names = {role: f"bench_freshness_{uuid.uuid4().hex[:8]}_{role}" for role in ("txn", "dagster")}
-    for name in names.values():
-        _admin(server_url, f'CREATE DATABASE "{name}"')
-    warehouse = _database_url(server_url, names["txn"])
-    try:
-        yield {"TXN_DATABASE_URL": warehouse, "TXN_DAGSTER_PG_DB": names["dagster"]}, warehouse
-    finally:
-        for name in names.values():
-            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _wait_until_up(client: httpx.Client, path: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the platform exited early:\n{log.read_text()[-5000:]}")
-        try:
-            if client.get(path, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{path} did not answer within {STARTUP_SECONDS} s; see {log}")
-
-
-@contextmanager
-def running_platform(server_url: str | None, folder: Path) -> Iterator[Platform]:
-    """`python -m txn_dev.run_local` on free ports with its own landing zone and Dagster home,
-    stopped as Ctrl-C stops `make run`. Only the benchmark's TXN_* settings reach it."""
-    api_port, dagster_port = free_port(), free_port()
-    with platform_storage(server_url, folder) as (storage_env, warehouse):
-        env = {name: value for name, value in os.environ.items() if not name.startswith("TXN_")}
-        env |= storage_env | {"TXN_API_PORT": str(api_port), "TXN_DAGSTER_PORT": str(dagster_port)}
-        env |= {"TXN_LANDING": str(folder / "landing"), "TXN_DAGSTER_HOME": str(folder / "dagster")}
-        env |= {"TXN_RATE_LIMIT_READS": ""}  # polling every 0.15 s is one busy client
-        command, log = [sys.executable, "-m", "txn_dev.run_local"], folder / "platform.log"
-        with log.open("wb") as out:  # a session of its own: Ctrl-C reaches it only through us
-            process = subprocess.Popen(
-                command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        api = httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=30)
-        dagster = httpx.Client(base_url=f"http://127.0.0.1:{dagster_port}", timeout=30)
-        try:
-            _wait_until_up(api, "/readyz", process, log)
-            _wait_until_up(dagster, "/server_info", process, log)
-            yield Platform(api, dagster, warehouse)
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)  # run_local stops what it started
-                try:
-                    process.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-            api.close()
-            dagster.close()
 
 
 # --- Following one upload through its stages -------------------------------------------------
@@ -284,8 +183,8 @@ def baseline(beside: str, files: list[UploadFile], workdir: Path) -> list[dict[s
     """Each file registered and loaded (`load_ours`), then refreshed, in a fresh database on
     the server of the database `beside`."""
     name = f"bench_freshness_{uuid.uuid4().hex[:8]}_baseline"
-    url, results = _database_url(beside, name), []
-    _admin(beside, f'CREATE DATABASE "{name}"')
+    url, results = database_url(beside, name), []
+    execute(beside, f'CREATE DATABASE "{name}"')
     try:
         upgrade(url)
         for index, file in enumerate(files):
@@ -306,7 +205,7 @@ def baseline(beside: str, files: list[UploadFile], workdir: Path) -> list[dict[s
             )
         return results
     finally:
-        _admin(beside, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        execute(beside, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # --- Report ----------------------------------------------------------------------------------
@@ -325,7 +224,7 @@ def summarise(uploads: list[dict], base: list[dict]) -> dict[str, Any]:
     costs = {part: spread([run[part] for run in base])["p50"] for part in ("load", "refresh")}
     costs["total"] = spread([run["total"] for run in base])["p50"]
     readable = stages["readable"]["p50"]
-    overhead = readable / costs["total"] if readable and costs["total"] else None
+    overhead = ratio(readable, costs["total"])
     return {"stages": stages, "baseline_p50": costs, "platform_overhead": overhead}
 
 
@@ -333,39 +232,58 @@ def _s(value: float | None, width: int = 8) -> str:
     return f"{'n/a':>{width}}" if value is None else f"{value:>{width}.1f}"
 
 
+STAGE_COLUMNS = (
+    Column("stage", 12, "<"),
+    Column("reached", 8),
+    Column("p50 s", 8),
+    Column("p90 s", 8),
+    Column("max s", 8),
+)
+UPLOAD_COLUMNS = (
+    Column("per upload", 10, "<"),
+    *(Column(label, 11) for label in STAGES.values()),
+    Column("", 0, "<", gap=2),  # the upload's days, and why a stage was not reached
+)
+
+
+def _upload_rows(uploads: list[dict]) -> list[list[str] | str]:
+    """One row per upload, then a line per Dagster run created after its 202."""
+    rows: list[list[str] | str] = []
+    for number, upload in enumerate(uploads, 1):
+        stages = [_s(upload["stages"].get(stage), 11) for stage in STAGES]
+        days = "+ 2023-12-31, today" if upload["outside"] else "past days only"
+        rows.append([f"#{number}", *stages, f"({days}) {upload['note']}"])
+        for run in upload["runs"]:
+            times = " ".join(f"{key[:-4]} {_s(run[key], 5)}" for key in RUN_TIMES)
+            rows.append(f"{'':>12}run {run['jobName']:<22} {times}  {run['assetSelection']}")
+    return rows
+
+
 def render(report: dict[str, Any]) -> str:
     uploads, summary, base = report["uploads"], report["summary"], report["baseline"]
     title = f"{len(uploads)} uploads of {report['options']['rows']} rows, one at a time"
-    lines = [f"{title}, idle platform: seconds after the 202 of POST /upload", ""]
-    lines.append(f"{'stage':<12} {'reached':>8} {'p50 s':>8} {'p90 s':>8} {'max s':>8}")
+    stages = []
     for stage, label in STAGES.items():
         row = summary["stages"][stage]
-        numbers = " ".join(_s(row[key]) for key in ("p50", "p90", "max"))
-        lines.append(f"{label:<12} {row['reached']:>4}/{len(uploads):<3} {numbers}")
-    lines += ["", f"{'per upload':<10} " + " ".join(f"{label:>11}" for label in STAGES.values())]
-    for number, upload in enumerate(uploads, 1):
-        stages = " ".join(_s(upload["stages"].get(stage), 11) for stage in STAGES)
-        days = "+ 2023-12-31, today" if upload["outside"] else "past days only"
-        lines.append(f"#{number:<9} {stages}  ({days}) {upload['note']}")
-        for run in upload["runs"]:
-            times = " ".join(f"{key[:-4]} {_s(run[key], 5)}" for key in RUN_TIMES)
-            lines.append(f"{'':>12}run {run['jobName']:<22} {times}  {run['assetSelection']}")
+        spread = (_s(row[key]) for key in ("p50", "p90", "max"))
+        stages.append([label, f"{row['reached']:>4}/{len(uploads):<3}", *spread])
     costs, overhead = summary["baseline_p50"], summary["platform_overhead"]
-    lines += [
+    load = report["load_average"]
+    lines = [
+        f"{title}, idle platform: seconds after the 202 of POST /upload",
+        "",
+        *table(STAGE_COLUMNS, stages, rule=False),
+        "",
+        *table(UPLOAD_COLUMNS, _upload_rows(uploads), rule=False),
         "",
         f"baseline, one process, no Dagster or HTTP (p50 of {len(base)}): load "
         f"{costs['load']:.3f} s + refresh {costs['refresh']:.3f} s = {costs['total']:.3f} s"
         f" (every row refreshed: {all(run['complete'] for run in base)})",
-    ]
-    lines.append(
         "platform overhead, readable p50 / baseline load+refresh p50: "
-        + ("n/a (nothing readable)" if overhead is None else f"{overhead:,.0f}x")
-    )
-    load = report["load_average"]
-    lines.append(
+        + ("n/a (nothing readable)" if overhead is None else f"{overhead:,.0f}x"),
         f"platform up in {report['startup_seconds']:.1f} s; load average "
-        f"{load['start']} at start, {load.get('end')} at end"
-    )
+        f"{load['start']} at start, {load.get('end')} at end",
+    ]
     return "\n".join(lines)
 
 
@@ -433,7 +351,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         shutil.rmtree(scratch, ignore_errors=True)
     report["load_average"]["end"] = load_average()
     report["total_seconds"] = time.perf_counter() - started
-    report["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    report["finished_at"] = finished_at()
     publish(report, folder / "freshness.json", render)
     (folder / "freshness.md").write_text(f"# Freshness benchmark\n\n```\n{render(report)}\n```\n")
     return report

@@ -1,0 +1,124 @@
+"""The platform as `make run` starts it, for the freshness benchmark: `python -m
+txn_dev.run_local` on free ports, in a folder of its own, on fresh databases; and the Dagster
+GraphQL queries that follow its runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from bench.harness import execute, free_port
+from txn_core.settings import local_database_url
+from txn_dev.local_postgres import LocalPostgres
+
+STARTUP_SECONDS = 180
+RUNS_QUERY = """query Runs($filter: RunsFilter) { runsOrError(filter: $filter) { ... on Runs {
+  results { jobName status creationTime startTime endTime assetSelection { path } } } } }"""
+BUSY_QUERY = """{ runsOrError(filter: {statuses: [QUEUED, NOT_STARTED, STARTING, STARTED,
+  CANCELING]}) { ... on Runs { results { runId } } }
+  partitionBackfillsOrError(status: REQUESTED) { ... on PartitionBackfills { results { id } } } }"""
+
+
+@dataclass
+class Platform:
+    api: httpx.Client
+    dagster: httpx.Client
+    warehouse_url: str
+
+    def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = self.dagster.post("/graphql", json={"query": query, "variables": variables})
+        response.raise_for_status()
+        return response.json()["data"]
+
+    def runs(self, **run_filter: Any) -> list[dict]:
+        return self.graphql(RUNS_QUERY, filter=run_filter)["runsOrError"]["results"]
+
+    def busy(self) -> bool:
+        """A run, or a backfill, is not finished."""
+        found = self.graphql(BUSY_QUERY)
+        return any(found[field]["results"] for field in found)
+
+
+def database_url(url: str, name: str) -> str:
+    return urlsplit(url)._replace(path=f"/{name}").geturl()
+
+
+@contextmanager
+def platform_storage(server_url: str | None, folder: Path) -> Iterator[tuple[dict, str]]:
+    """run_local's environment and the warehouse's URL: fresh databases on the server at
+    `server_url`, else (as `make run` does) the project's own PostgreSQL, fresh in `folder`."""
+    if server_url is None:
+        port, data = free_port(), folder / "pg"
+        env = {"TXN_LOCAL_PG_DIR": str(data), "TXN_LOCAL_PG_PORT": str(port)}
+        try:
+            yield env, local_database_url(port, "txn")
+        finally:  # run_local stops it, unless it was interrupted before it could
+            LocalPostgres(data, port).stop()
+        return
+    names = {role: f"bench_freshness_{uuid.uuid4().hex[:8]}_{role}" for role in ("txn", "dagster")}
+    for name in names.values():
+        execute(server_url, f'CREATE DATABASE "{name}"')
+    warehouse = database_url(server_url, names["txn"])
+    try:
+        yield {"TXN_DATABASE_URL": warehouse, "TXN_DAGSTER_PG_DB": names["dagster"]}, warehouse
+    finally:
+        for name in names.values():
+            execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _wait_until_up(client: httpx.Client, path: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the platform exited early:\n{log.read_text()[-5000:]}")
+        try:
+            if client.get(path, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{path} did not answer within {STARTUP_SECONDS} s; see {log}")
+
+
+@contextmanager
+def running_platform(server_url: str | None, folder: Path) -> Iterator[Platform]:
+    """`python -m txn_dev.run_local` on free ports with its own landing zone and Dagster home,
+    stopped as Ctrl-C stops `make run`. Only the benchmark's TXN_* settings reach it."""
+    api_port, dagster_port = free_port(), free_port()
+    with platform_storage(server_url, folder) as (storage_env, warehouse):
+        env = {name: value for name, value in os.environ.items() if not name.startswith("TXN_")}
+        env |= storage_env | {"TXN_API_PORT": str(api_port), "TXN_DAGSTER_PORT": str(dagster_port)}
+        env |= {"TXN_LANDING": str(folder / "landing"), "TXN_DAGSTER_HOME": str(folder / "dagster")}
+        env |= {"TXN_RATE_LIMIT_READS": ""}  # polling every 0.15 s is one busy client
+        command, log = [sys.executable, "-m", "txn_dev.run_local"], folder / "platform.log"
+        with log.open("wb") as out:  # a session of its own: Ctrl-C reaches it only through us
+            process = subprocess.Popen(
+                command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        api = httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=30)
+        dagster = httpx.Client(base_url=f"http://127.0.0.1:{dagster_port}", timeout=30)
+        try:
+            _wait_until_up(api, "/readyz", process, log)
+            _wait_until_up(dagster, "/server_info", process, log)
+            yield Platform(api, dagster, warehouse)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)  # run_local stops what it started
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+            api.close()
+            dagster.close()
