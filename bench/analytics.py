@@ -144,9 +144,8 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=1,
-        help="uvicorn worker processes per API (default: 1, as the image runs it; with 2 on "
-        "two cores the 32 keep-alive connections split unevenly between the workers and the "
-        "busier one sets p99)",
+        help="uvicorn worker processes per API (default: 1, as the image runs it; see "
+        "bench/README.md before raising it)",
     )
     parser.add_argument(
         "--single-client-requests",

@@ -84,8 +84,8 @@ async def _drive(
     base_url: str, paths: list[str], clients: int, timeout: float
 ) -> tuple[list[float], Counter, float]:
     """`clients` concurrent clients take the paths in turn; each request's latency, the status
-    codes, and the wall time of the whole run. aiohttp, not httpx: on this machine httpx spent
-    a whole core to send ~180 requests/s, so the client, not the API, set the pace."""
+    codes, and the wall time of the whole run. aiohttp, not httpx: a client that spends more
+    CPU per request than the API would set the pace itself (see bench/README.md)."""
     latencies: list[float] = []
     statuses: Counter = Counter()
     queue = iter(paths)

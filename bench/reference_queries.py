@@ -190,8 +190,7 @@ UserId = Annotated[int, Path(gt=0, le=2**31 - 1)]
 
 def reference_connection(request: Request) -> Iterator[psycopg.Connection]:
     """A connection of its own per request: no pool, so however slow the queries, no request
-    waits for a free connection or fails waiting (a pool's wait limit would turn the risk
-    profile's queue into 503s, as a first run of the benchmark saw)."""
+    waits for a free connection or fails waiting (see bench/README.md)."""
     with connect_warehouse(request.app.state.settings) as conn:
         yield conn
 
