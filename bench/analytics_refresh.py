@@ -24,6 +24,7 @@ FINGERPRINT_SUMS = {
     "user_daily_spend": ("tx_count", "total_amount", "sum_squares", "max_amount"),
     "user_monthly_spend": ("tx_count", "total_amount", "min_amount", "max_amount"),
     "user_spend_trend": ("daily_total", "rolling_7d_avg"),
+    "user_spend_trend_months": (),
     "user_risk_profile": (
         "tx_count",
         "total_spend",
@@ -82,11 +83,9 @@ def fingerprints(url: str) -> dict[str, dict[str, str]]:
     result = {}
     with psycopg.connect(url, autocommit=True) as conn:
         for table in FINGERPRINT_SUMS:
-            sums = ", ".join(f"sum({column})::text" for column in FINGERPRINT_SUMS[table])
-            row = conn.execute(
-                f"SELECT count(*)::text, sum(hashtextextended(t::text, 0)::numeric)::text, {sums} "
-                f"FROM {table} AS t"
-            ).fetchone()
+            sums = [f"sum({column})::text" for column in FINGERPRINT_SUMS[table]]
+            columns = ["count(*)::text", "sum(hashtextextended(t::text, 0)::numeric)::text", *sums]
+            row = conn.execute(f"SELECT {', '.join(columns)} FROM {table} AS t").fetchone()
             names = ["rows", "row_hash_sum", *(f"sum_{c}" for c in FINGERPRINT_SUMS[table])]
             result[table] = dict(zip(names, row, strict=True))
     return result

@@ -15,7 +15,7 @@ import psycopg
 from bench import reference_queries
 from bench.analytics_endpoints import ENDPOINTS, SUMMARY_RANGE
 from bench.harness import percentile
-from txn_api.deps import LOOKUP_SESSION_OPTIONS
+from txn_api.db import LOOKUP_SESSION_OPTIONS
 from txn_core import reads
 from txn_core.sql import load_sql
 
