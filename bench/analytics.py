@@ -40,7 +40,7 @@ import psycopg
 from bench import reference_queries
 from bench.analytics_endpoints import USERS, check_users
 from bench.analytics_load import api_phase
-from bench.analytics_refresh import incremental_phase, rebuild_phase
+from bench.analytics_refresh import disk_use, incremental_phase, rebuild_phase
 from bench.analytics_report import render
 from bench.analytics_sql import plans, sql_alone
 from bench.harness import (
@@ -102,6 +102,8 @@ def run(
     execute(url, reference_queries.CREATE_TABLE)
     phases: dict[str, Any] = {"load": setup(url, main_csv, folder / "work")}
     phases["full_rebuild"] = rebuild_phase(url, args.rows)
+    # Measured now, as a first load leaves the warehouse: the phases after rebuild it again.
+    phases["disk"] = disk_use(url, args.rows)
     day = dt.date.fromisoformat(phases["load"]["last_day"]) + dt.timedelta(days=1)
     phases["incremental"] = incremental_phase(
         url, folder, day, args.rows, args.day_rows, phases["full_rebuild"]

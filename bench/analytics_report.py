@@ -177,6 +177,16 @@ def _where_lines(alone: dict[str, Any], plans: dict[str, str]) -> list[str]:
     ]
 
 
+def _disk_lines(disk: dict[str, Any]) -> list[str]:
+    tables = ", ".join(
+        f"{table} {mib:,.0f}" for table, mib in disk["tables_mib"].items() if mib >= 1
+    )
+    return [
+        f"disk (tables, indexes, TOAST; MiB): {tables}; in all {disk['total_mib']:,.0f} MiB, "
+        f"{disk['mib_per_million_rows']:,.0f} MiB per million rows loaded"
+    ]
+
+
 def render(report: dict[str, Any]) -> str:
     phases, options, machine = report["phases"], report["options"], report["machine"]
     incremental = phases["incremental"]
@@ -191,6 +201,7 @@ def render(report: dict[str, Any]) -> str:
             title,
             "",
             *_refresh_lines(phases["full_rebuild"], incremental),
+            *_disk_lines(phases["disk"]),
             "",
             *_api_lines(phases["api"]),
             "",

@@ -59,12 +59,20 @@ def test_analytics_benchmark_reports_every_phase(bench_dir, capsys):
             "load",
             "full_rebuild",
             "incremental",
+            "disk",
             "api",
             "answers",
             "sql_alone",
             "plans",
         }
     )
+
+    # What the warehouse takes on disk, every table of ours counted, the reference's not.
+    disk = phases["disk"]
+    assert disk["tables_mib"]["transactions"] > 0 and disk["tables_mib"]["user_spend_trend"] > 0
+    assert "transactions_ref" not in disk["tables_mib"]
+    assert disk["total_mib"] == pytest.approx(sum(disk["tables_mib"].values()))
+    assert disk["mib_per_million_rows"] == pytest.approx(disk["total_mib"] / 20000 * 1e6)
 
     # Both stores hold the same rows.
     assert phases["load"]["ours"]["rows_loaded"] == 20000
