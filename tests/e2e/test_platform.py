@@ -105,7 +105,13 @@ def test_a_file_dropped_into_the_landing_folder_is_ingested_once(platform):
         pytest.fail(f"dropped file not ingested: {row}")
     print(f"dropped file ingested {time.monotonic() - dropped_at:.1f} s after landing")
     assert row[2] == 50
-    assert (platform.landing / "processed" / f"{row[0]}--dropped.csv").exists()
+    # The run files the file away just after the load commits.
+    processed = platform.landing / "processed" / f"{row[0]}--dropped.csv"
+    deadline = time.monotonic() + 30
+    while not processed.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processed.exists()
+    assert not (platform.landing / "incoming" / "dropped.csv").exists()
     time.sleep(8)  # more sensor ticks: the file must not be loaded again
     assert len(runs_for(platform, row[0])) == 1
 
