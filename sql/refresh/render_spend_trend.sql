@@ -10,13 +10,8 @@ WHERE m.user_id = s.user_id
 
 INSERT INTO user_spend_trend_months (user_id, month, body)
 SELECT t.user_id, date_trunc('month', t.spend_date)::date,
-       -- Dates as ISO text and amounts with their two decimals: the JSON the response model
-       -- documents (spend_date, daily_total, rolling_7d_avg).
        string_agg(
-           '{"spend_date":"' || to_char(t.spend_date, 'YYYY-MM-DD')
-                || '","daily_total":' || round(t.daily_total, 2)
-                || ',"rolling_7d_avg":' || round(t.rolling_7d_avg, 2) || '}',
-           ',' ORDER BY t.spend_date
+           trend_day_json(t.spend_date, t.daily_total, t.rolling_7d_avg), ',' ORDER BY t.spend_date
        )
 FROM trend_scope AS s
 JOIN user_spend_trend AS t

@@ -24,13 +24,20 @@ def upgrade() -> None:
             body     text NOT NULL,
             PRIMARY KEY (user_id, month)
         );
+        -- One day of the trend as the API's JSON object: dates as ISO text, amounts with their
+        -- two decimals (JSON numbers, as the response model documents them). The refresh's
+        -- rendering and the read of a range both use it. A single SQL expression, declared
+        -- STABLE like to_char, so PostgreSQL inlines it into the query that calls it.
+        CREATE FUNCTION trend_day_json(day date, daily_total numeric, rolling_7d_avg numeric)
+        RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+            SELECT '{"spend_date":"' || to_char(day, 'YYYY-MM-DD')
+                   || '","daily_total":' || round(daily_total, 2)
+                   || ',"rolling_7d_avg":' || round(rolling_7d_avg, 2) || '}'
+        $$;
         INSERT INTO user_spend_trend_months
         SELECT user_id, date_trunc('month', spend_date)::date,
                string_agg(
-                   '{"spend_date":"' || to_char(spend_date, 'YYYY-MM-DD')
-                || '","daily_total":' || round(daily_total, 2)
-                || ',"rolling_7d_avg":' || round(rolling_7d_avg, 2) || '}',
-                   ',' ORDER BY spend_date
+                   trend_day_json(spend_date, daily_total, rolling_7d_avg), ',' ORDER BY spend_date
                )
         FROM user_spend_trend
         GROUP BY 1, 2
@@ -40,4 +47,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE user_spend_trend_months;")
+    op.execute("DROP TABLE user_spend_trend_months; DROP FUNCTION trend_day_json;")
