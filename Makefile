@@ -8,13 +8,14 @@ INSTALLED := $(VENV)/.installed
 TOOLS := .venv-tools/.installed
 BROWSER := /usr/bin/chromium
 
-.PHONY: run test lint format bench bench-ingest bench-backfill bench-analytics bench-freshness tools clean help
+.PHONY: run test lint format bench bench-ingest bench-backfill bench-analytics bench-freshness bench-scaling tools clean help
 
 help:
 	@echo "make run    - start PostgreSQL, Dagster (http://127.0.0.1:3000) and the API (http://127.0.0.1:8000/docs)"
 	@echo "make test   - the whole test suite against a real PostgreSQL"
 	@echo "make lint   - ruff (check and format), mypy, the import contracts"
 	@echo "make bench  - the benchmarks under bench/"
+	@echo "make bench-scaling - the cost curve from 1M to 30M rows (long, ~10 GB of disk; not in make bench)"
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +73,10 @@ bench-analytics: $(INSTALLED)
 
 bench-freshness: $(INSTALLED)
 	$(BIN)/python -m bench.freshness
+
+# Not in `bench`: its 30M-row size needs about 10 GB of disk and a long run of its own.
+bench-scaling: $(INSTALLED)
+	$(BIN)/python -m bench.scaling
 
 clean:
 	rm -rf $(VENV) .venv-tools var/dagster_home .pytest_cache
