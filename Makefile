@@ -8,13 +8,14 @@ INSTALLED := $(VENV)/.installed
 TOOLS := .venv-tools/.installed
 BROWSER := /usr/bin/chromium
 
-.PHONY: run test lint format bench bench-ingest bench-backfill bench-analytics bench-freshness bench-scaling tools clean help
+.PHONY: run test lint format bench bench-ingest bench-backfill bench-analytics bench-freshness bench-readable bench-scaling tools clean help
 
 help:
 	@echo "make run    - start PostgreSQL, Dagster (http://127.0.0.1:3000) and the API (http://127.0.0.1:8000/docs)"
 	@echo "make test   - the whole test suite against a real PostgreSQL"
 	@echo "make lint   - ruff (check and format), mypy, the import contracts"
 	@echo "make bench  - the benchmarks under bench/"
+	@echo "make bench-readable - how soon a 10M-row upload is readable, through the running platform"
 	@echo "make bench-scaling - the cost curve from 1M to 30M rows (long, ~10 GB of disk; not in make bench)"
 
 $(INSTALLED): pyproject.toml constraints.txt
@@ -60,7 +61,7 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: bench-ingest bench-backfill bench-analytics bench-freshness
+bench: bench-ingest bench-backfill bench-analytics bench-freshness bench-readable
 
 bench-ingest: $(INSTALLED)
 	$(BIN)/python -m bench.ingest
@@ -73,6 +74,9 @@ bench-analytics: $(INSTALLED)
 
 bench-freshness: $(INSTALLED)
 	$(BIN)/python -m bench.freshness
+
+bench-readable: $(INSTALLED)
+	$(BIN)/python -m bench.readable
 
 # Not in `bench`: its 30M-row size needs about 10 GB of disk and a long run of its own.
 bench-scaling: $(INSTALLED)

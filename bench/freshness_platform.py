@@ -36,6 +36,7 @@ class Platform:
     api: httpx.Client
     dagster: httpx.Client
     warehouse_url: str
+    process_id: int | None = None  # run_local's: its process tree is the platform
 
     def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
         response = self.dagster.post("/graphql", json={"query": query, "variables": variables})
@@ -112,7 +113,7 @@ def running_platform(server_url: str | None, folder: Path) -> Iterator[Platform]
         try:
             _wait_until_up(api, "/readyz", process, log)
             _wait_until_up(dagster, "/server_info", process, log)
-            yield Platform(api, dagster, warehouse)
+            yield Platform(api, dagster, warehouse, process.pid)
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGINT)  # run_local stops what it started
