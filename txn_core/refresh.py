@@ -3,8 +3,9 @@
 Every load queues the days it added rows to (`analytics_pending_days`, in the load's own
 transaction). A refresh folds the queue in with one transaction: it rebuilds those days of
 `user_daily_spend` (and their months) from `transactions`, checks that they reconcile, rewrites
-the trend and the risk profile of exactly the (user, day) pairs that changed, merging daily
-aggregates instead of rereading transactions, and deletes the queue entries it read.
+the trend and the risk profile of exactly the users whose days changed, from their earliest
+changed day on, merging daily aggregates instead of rereading transactions, and deletes the
+queue entries it read.
 
 Refreshes take turns, and each sees one snapshot: none can skip a change or apply one twice,
 whatever order loads and refreshes commit in. A crash anywhere leaves the queue as it was, for

@@ -9,6 +9,7 @@ LOCK TABLE user_daily_spend IN EXCLUSIVE MODE;
 CREATE TEMP TABLE claimed_days ON COMMIT DROP AS
 SELECT entry_id, spend_date FROM analytics_pending_days;
 
--- Every (user, day) whose daily spend this refresh rewrites: the trend and the risk profile
--- rework exactly these.
-CREATE TEMP TABLE changed_user_days (user_id integer, spend_date date) ON COMMIT DROP;
+-- Every user whose daily spend this refresh rewrites, from their earliest rewritten day: the
+-- trend and the risk profile rework exactly these. A row per user and statement, not per
+-- (user, day): a first load rewrites millions of those.
+CREATE TEMP TABLE changed_users (user_id integer, changed_from date) ON COMMIT DROP;

@@ -23,5 +23,5 @@ inserted AS (
     GROUP BY user_id, transaction_date
     RETURNING user_id, spend_date
 )
-INSERT INTO changed_user_days (user_id, spend_date)
-SELECT user_id, spend_date FROM inserted;
+INSERT INTO changed_users (user_id, changed_from)
+SELECT user_id, min(spend_date) FROM inserted GROUP BY user_id;

@@ -5,9 +5,9 @@
 -- A user whose changes all come after their last known day (the daily append) has just the new
 -- days folded into the stored profile; anyone else is merged again from all their days.
 CREATE TEMP TABLE risk_scope ON COMMIT DROP AS
-SELECT c.user_id, min(c.spend_date) AS changed_from,
+SELECT c.user_id, min(c.changed_from) AS changed_from,
        (r.last_transaction_at AT TIME ZONE 'UTC')::date AS known_last_day
-FROM changed_user_days AS c
+FROM changed_users AS c
 LEFT JOIN user_risk_profile AS r ON r.user_id = c.user_id
 GROUP BY c.user_id, r.last_transaction_at;
 

@@ -8,9 +8,9 @@ SELECT c.user_id,
        -- new day comes later (the days in between get their zero rows).
        least(c.changed_from, t.series_end + 1) AS changed_from,
        s.first_day, s.last_day
--- One row per user before the lookups: a first load changes millions of (user, day) pairs.
+-- One row per user before the lookups (a user is in changed_users once per statement).
 FROM (
-    SELECT user_id, min(spend_date) AS changed_from FROM changed_user_days GROUP BY user_id
+    SELECT user_id, min(changed_from) AS changed_from FROM changed_users GROUP BY user_id
 ) AS c
 JOIN LATERAL (
     SELECT min(spend_date) AS first_day, max(spend_date) AS last_day
