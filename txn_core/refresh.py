@@ -7,6 +7,11 @@ the trend and the risk profile of exactly the users whose days changed, from the
 changed day on, merging daily aggregates instead of rereading transactions, and deletes the
 queue entries it read.
 
+A refresh that rewrites most days (a first load, a file spanning years, a full rebuild) takes
+the bulk path: it builds those tables afresh, indexes them once and swaps them in at the end,
+in the same transaction, rather than updating indexed tables row by row. Both paths run the
+same SQL and give the same tables.
+
 Refreshes take turns, and each sees one snapshot: none can skip a change or apply one twice,
 whatever order loads and refreshes commit in. A crash anywhere leaves the queue as it was, for
 the next refresh. Readers never wait, and see the old tables or the new ones.
@@ -25,6 +30,18 @@ from txn_core.sql import load_sql, load_statements, one
 
 OnStage = Callable[[str], None]
 
+# The bulk path's tables, built afresh in `analytics_next` (the risk profile, a row per user,
+# is always updated in place).
+BULK_TABLES = (
+    "user_daily_spend",
+    "user_monthly_spend",
+    "user_spend_trend",
+    "user_spend_trend_months",
+)
+# A refresh takes the bulk path when it rewrites at least half of the days there are, and
+# enough of them that building tables afresh pays for itself.
+BULK_SHARE_OF_DAYS, BULK_MIN_DAYS = 0.5, 28
+
 
 class AnalyticsMismatch(RuntimeError):
     """The rebuilt days do not add up to their transactions: nothing of the refresh is kept."""
@@ -37,6 +54,7 @@ class RefreshResult:
     trend_rows: int = 0
     trend_users: int = 0
     risk_users: int = 0
+    bulk: bool = False
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)  # "daily_spend", "trend"...
 
@@ -55,20 +73,64 @@ def _rebuild_days(cur: psycopg.Cursor, days: list[dt.date]) -> int:
     cur.execute(load_sql("refresh/insert_daily_spend"), {"days": days})
     written = cur.rowcount
     _run_script(cur, "refresh/rebuild_monthly_spend", {"days": days})
+    _reconcile(cur, days, days)
+    return written
+
+
+def _reconcile(cur: psycopg.Cursor, days: list[dt.date], months_of: list[dt.date]) -> None:
+    """Raises AnalyticsMismatch unless the rebuilt `days` add up to their transactions and the
+    months of `months_of` to their days."""
     mismatched_days = cur.execute(load_sql("refresh/reconcile_days"), {"days": days}).fetchall()
-    mismatched_months = cur.execute(load_sql("refresh/reconcile_months"), {"days": days}).fetchall()
+    mismatched_months = cur.execute(
+        load_sql("refresh/reconcile_months"), {"days": months_of}
+    ).fetchall()
     if mismatched_days or mismatched_months:
         raise AnalyticsMismatch(
             f"daily spend does not reconcile with transactions on {len(mismatched_days)} day(s) "
             f"{[str(row[0]) for row in mismatched_days[:5]]} and {len(mismatched_months)} "
             f"month(s) {[str(row[0]) for row in mismatched_months[:5]]}; nothing was refreshed"
         )
+
+
+def _index_new_table(cur: psycopg.Cursor, table: str) -> None:
+    """Gives a table built in analytics_next its keys and indexes, and its statistics."""
+    for (statement,) in cur.execute(
+        load_sql("refresh/bulk_index_ddl"), {"table": table}
+    ).fetchall():
+        cur.execute(statement)
+    cur.execute(f"ANALYZE analytics_next.{table}")
+
+
+def _takes_bulk_path(cur: psycopg.Cursor, days: list[dt.date]) -> tuple[bool, list[dt.date]]:
+    """Whether the claimed days are most of the days there are; and all of those days."""
+    stored = one(cur.execute(load_sql("refresh/stored_days")))[0]
+    every_day = sorted(set(stored) | set(days))
+    bulk = len(days) >= BULK_MIN_DAYS and len(days) >= BULK_SHARE_OF_DAYS * len(every_day)
+    return bulk, every_day
+
+
+def _rebuild_in_bulk(cur: psycopg.Cursor, days: list[dt.date], every_day: list[dt.date]) -> int:
+    """user_daily_spend and user_monthly_spend built afresh in analytics_next: the unclaimed
+    days' rows kept, the claimed days rebuilt from `transactions`; raises AnalyticsMismatch
+    unless they add up. Every user's trend and risk profile are then redone."""
+    _run_script(cur, "refresh/bulk_begin", {"days": days})
+    cur.execute(load_sql("refresh/insert_daily_spend"), {"days": days})
+    written = cur.rowcount
+    _index_new_table(cur, "user_daily_spend")
+    _run_script(cur, "refresh/rebuild_monthly_spend", {"days": every_day})
+    _index_new_table(cur, "user_monthly_spend")
+    _reconcile(cur, days, every_day)
+    _run_script(cur, "refresh/bulk_changed_users")
     return written
 
 
-def _refresh_trend(cur: psycopg.Cursor) -> tuple[int, int]:
+def _refresh_trend(cur: psycopg.Cursor, bulk: bool) -> tuple[int, int]:
     written = _run_script(cur, "refresh/refresh_spend_trend")
+    if bulk:
+        _index_new_table(cur, "user_spend_trend")
     _run_script(cur, "refresh/render_spend_trend")
+    if bulk:
+        _index_new_table(cur, "user_spend_trend_months")
     return written, one(cur.execute("SELECT count(*) FROM trend_scope"))[0]
 
 
@@ -83,9 +145,13 @@ def _refresh_risk(cur: psycopg.Cursor) -> int:
     return one(cur.execute("SELECT count(*) FROM risk_scope"))[0]
 
 
-def refresh_analytics(conn: psycopg.Connection, on_stage: OnStage | None = None) -> RefreshResult:
+def refresh_analytics(
+    conn: psycopg.Connection, on_stage: OnStage | None = None, bulk: bool | None = None
+) -> RefreshResult:
     """Folds every queued day into the analytics tables, in one transaction; returns what it
-    did (no days when the queue was empty). `on_stage` hears each step as it completes."""
+    did (no days when the queue was empty). `on_stage` hears each step as it completes.
+    `bulk` forces one path or the other (tests and benchmarks); by default the share of days
+    rewritten decides."""
     started = last = time.monotonic()
     result = RefreshResult()
 
@@ -101,12 +167,19 @@ def refresh_analytics(conn: psycopg.Connection, on_stage: OnStage | None = None)
         result.days = one(cur.execute(load_sql("refresh/claimed_days")))[0]
         if result.days:
             stage("claimed")
-            result.daily_rows = _rebuild_days(cur, result.days)
+            auto_bulk, every_day = _takes_bulk_path(cur, result.days)
+            result.bulk = auto_bulk if bulk is None else bulk
+            if result.bulk:
+                result.daily_rows = _rebuild_in_bulk(cur, result.days, every_day)
+            else:
+                result.daily_rows = _rebuild_days(cur, result.days)
             stage("daily_spend")
-            result.trend_rows, result.trend_users = _refresh_trend(cur)
+            result.trend_rows, result.trend_users = _refresh_trend(cur, result.bulk)
             stage("trend")
             result.risk_users = _refresh_risk(cur)
             stage("risk")
+            if result.bulk:
+                _run_script(cur, "refresh/bulk_swap")
             cur.execute(load_sql("refresh/release_claimed_days"))
     stage("committed")
     result.seconds = time.monotonic() - started
@@ -138,9 +211,10 @@ def queue_every_day(conn: psycopg.Connection, reason: str = "full rebuild") -> i
 
 
 def rebuild_everything(conn: psycopg.Connection) -> RefreshResult:
-    """Every day refreshed from `transactions` (the incremental path's yardstick)."""
+    """Every day refreshed from `transactions`, by the bulk path (the incremental path's
+    yardstick)."""
     queue_every_day(conn)
-    return refresh_analytics(conn)
+    return refresh_analytics(conn, bulk=True)
 
 
 def top_spenders(conn: psycopg.Connection, limit: int = 10) -> list[tuple]:

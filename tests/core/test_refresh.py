@@ -2,7 +2,10 @@
 
 import datetime as dt
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -252,3 +255,92 @@ def test_the_whole_trend_read_from_its_rendered_months_equals_one_read_from_its_
     assert len(whole) == (dt.date(2024, 4, 2) - dt.date(2024, 1, 30)).days + 1
     assert _trend_json(conn, "reads/spend_trend_months_json", {"user_id": 10}) == []
     assert_analytics_equal_a_full_rebuild(conn)
+
+
+def _days_file(tmp_path, name: str, first: dt.date, days: int, users: range) -> Path:
+    """Two transactions per user and day, at times and amounts that differ from day to day."""
+    rows = [
+        tx(
+            user,
+            f"{first + dt.timedelta(days=offset)} {hour:02d}:{(7 * user + offset) % 60:02d}:00",
+            f"{user + offset % 13}.{hour:02d}",
+        )
+        for offset in range(days)
+        for user in users
+        for hour in (8, 19)
+    ]
+    return write_csv(tmp_path / name, [HEADER, *rows])
+
+
+def test_a_refresh_of_most_days_takes_the_bulk_path_and_a_small_one_does_not(tmp_path, load, conn):
+    """Six weeks at once are rebuilt in bulk; a day appended then merges incrementally; a
+    late file across most days is rebuilt in bulk again, keeping the days it does not touch.
+    Every state equals a rebuild from scratch and the incremental path's own result."""
+    start = dt.date(2024, 1, 1)
+    load(_days_file(tmp_path, "weeks.csv", start, 42, range(1, 8)))
+    assert refresh.refresh_analytics(conn).bulk
+
+    load(_days_file(tmp_path, "day.csv", start + dt.timedelta(days=42), 1, range(3, 10)))
+    appended = refresh.refresh_analytics(conn)
+    assert not appended.bulk and appended.trend_users == 7
+
+    # A late file over 30 of the 43 days (for other users too), as a correction would be.
+    load(_days_file(tmp_path, "late.csv", start + dt.timedelta(days=5), 30, range(5, 12)))
+    late = refresh.refresh_analytics(conn)
+    assert late.bulk and len(late.days) == 30
+    assert conn.execute("SELECT count(DISTINCT spend_date) FROM user_daily_spend").fetchone() == (
+        43,
+    )
+    bulk = analytics_snapshot(conn)
+    assert_analytics_equal_a_full_rebuild(conn)
+
+    # The same late file folded in by the incremental path gives the same tables.
+    conn.execute(
+        "INSERT INTO analytics_pending_days (spend_date, upload_id) "
+        "SELECT day, 'again' FROM unnest(%s::date[]) AS day",
+        (late.days,),
+    )
+    assert not refresh.refresh_analytics(conn, bulk=False).bulk
+    assert analytics_snapshot(conn) == bulk
+
+
+def test_readers_wait_only_for_the_bulk_swap_and_then_read_the_new_tables(
+    tmp_path, load, conn, warehouse_url
+):
+    """A reader that holds the old table keeps the swap waiting; one arriving meanwhile waits
+    too, its prepared statement intact, and then reads the new table, not an error."""
+    load(_days_file(tmp_path, "a.csv", dt.date(2024, 1, 1), 30, range(1, 4)))
+    refresh.refresh_analytics(conn)
+    load(_days_file(tmp_path, "b.csv", dt.date(2024, 1, 1), 30, range(4, 6)))
+    total = "SELECT sum(tx_count) FROM user_daily_spend"
+    new_total = conn.execute("SELECT count(*) FROM transactions").fetchone()[0]
+
+    with (
+        psycopg.connect(warehouse_url) as holder,
+        psycopg.connect(warehouse_url, autocommit=True) as reader,
+        psycopg.connect(warehouse_url, autocommit=True) as watcher,
+        ThreadPoolExecutor(2) as pool,
+    ):
+        old_total = reader.execute(total, prepare=True).fetchone()[0]
+        assert holder.execute(total).fetchone()[0] == old_total  # its lock lasts until commit
+        refreshing = pool.submit(refresh.refresh_analytics, conn)
+        _wait_for_lock_waiters(watcher, 1)
+        reading = pool.submit(lambda: reader.execute(total, prepare=True).fetchone()[0])
+        _wait_for_lock_waiters(watcher, 2)
+        assert not refreshing.done() and not reading.done()
+        holder.commit()
+        assert refreshing.result(timeout=30).bulk
+        assert reading.result(timeout=30) == new_total != old_total
+
+
+def _wait_for_lock_waiters(conn, count: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()[0]
+        if waiting >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} sessions waited for a lock")

@@ -178,7 +178,8 @@ def analytics_tables(
         up_to_date, lag = keeps_up(refresh.backlog(conn))
     days = [day.isoformat() for day in result.days]
     context.log.info(
-        f"Refreshed {len(days):,} day(s) in {result.seconds:.2f} s: {result.daily_rows:,} daily "
+        f"Refreshed {len(days):,} day(s) in {result.seconds:.2f} s "
+        f"({'bulk' if result.bulk else 'incremental'}): {result.daily_rows:,} daily "
         f"rows, {result.trend_users:,} trends, {result.risk_users:,} risk profiles."
     )
     yield MaterializeResult(
@@ -188,6 +189,7 @@ def analytics_tables(
             "first_day": days[0] if days else None,
             "last_day": days[-1] if days else None,
             "rows_written": result.daily_rows,
+            "path": "bulk" if result.bulk else "incremental",
             **row_count(daily_rows),
             "seconds": round(result.seconds, 3),
         },
