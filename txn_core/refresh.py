@@ -101,15 +101,14 @@ def _index_new_table(cur: psycopg.Cursor, table: str) -> None:
     cur.execute(f"ANALYZE analytics_next.{table}")
 
 
-def _takes_bulk_path(cur: psycopg.Cursor, days: list[dt.date]) -> tuple[bool, list[dt.date]]:
-    """Whether the claimed days are most of the days there are; and all of those days."""
+def _takes_bulk_path(cur: psycopg.Cursor, days: list[dt.date]) -> bool:
+    """Whether the claimed days are most of the days there are."""
     stored = one(cur.execute(load_sql("refresh/stored_days")))[0]
-    every_day = sorted(set(stored) | set(days))
-    bulk = len(days) >= BULK_MIN_DAYS and len(days) >= BULK_SHARE_OF_DAYS * len(every_day)
-    return bulk, every_day
+    every_day = set(stored) | set(days)
+    return len(days) >= BULK_MIN_DAYS and len(days) >= BULK_SHARE_OF_DAYS * len(every_day)
 
 
-def _rebuild_in_bulk(cur: psycopg.Cursor, days: list[dt.date], every_day: list[dt.date]) -> int:
+def _rebuild_in_bulk(cur: psycopg.Cursor, days: list[dt.date]) -> int:
     """user_daily_spend and user_monthly_spend built afresh in analytics_next: the unclaimed
     days' rows kept, the claimed days rebuilt from `transactions`; raises AnalyticsMismatch
     unless they add up. Every user's trend and risk profile are then redone."""
@@ -117,9 +116,11 @@ def _rebuild_in_bulk(cur: psycopg.Cursor, days: list[dt.date], every_day: list[d
     cur.execute(load_sql("refresh/insert_daily_spend"), {"days": days})
     written = cur.rowcount
     _index_new_table(cur, "user_daily_spend")
-    _run_script(cur, "refresh/rebuild_monthly_spend", {"days": every_day})
+    cur.execute(load_sql("refresh/bulk_monthly_spend"))
     _index_new_table(cur, "user_monthly_spend")
-    _reconcile(cur, days, every_day)
+    # The months are whole, merged from the days in one statement: only the days can disagree
+    # with their transactions.
+    _reconcile(cur, days, [])
     _run_script(cur, "refresh/bulk_changed_users")
     return written
 
@@ -167,10 +168,9 @@ def refresh_analytics(
         result.days = one(cur.execute(load_sql("refresh/claimed_days")))[0]
         if result.days:
             stage("claimed")
-            auto_bulk, every_day = _takes_bulk_path(cur, result.days)
-            result.bulk = auto_bulk if bulk is None else bulk
+            result.bulk = _takes_bulk_path(cur, result.days) if bulk is None else bulk
             if result.bulk:
-                result.daily_rows = _rebuild_in_bulk(cur, result.days, every_day)
+                result.daily_rows = _rebuild_in_bulk(cur, result.days)
             else:
                 result.daily_rows = _rebuild_days(cur, result.days)
             stage("daily_spend")
