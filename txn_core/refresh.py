@@ -126,17 +126,21 @@ def _rebuild_in_bulk(cur: psycopg.Cursor, days: list[dt.date]) -> int:
 
 
 def _refresh_trend(cur: psycopg.Cursor, bulk: bool) -> tuple[int, int]:
-    written = _run_script(cur, "refresh/refresh_spend_trend")
+    _run_script(cur, "refresh/trend_scope")
+    earliest = {"earliest": one(cur.execute("SELECT min(changed_from) FROM trend_scope"))[0]}
+    written = _run_script(cur, "refresh/rewrite_spend_trend", earliest)
     if bulk:
         _index_new_table(cur, "user_spend_trend")
-    _run_script(cur, "refresh/render_spend_trend")
+    _run_script(cur, "refresh/render_spend_trend", earliest)
     if bulk:
         _index_new_table(cur, "user_spend_trend_months")
     return written, one(cur.execute("SELECT count(*) FROM trend_scope"))[0]
 
 
 def _refresh_risk(cur: psycopg.Cursor) -> int:
-    _run_script(cur, "refresh/refresh_risk_profile")
+    _run_script(cur, "refresh/risk_scope")
+    earliest = {"earliest": one(cur.execute("SELECT min(changed_from) FROM risk_scope"))[0]}
+    _run_script(cur, "refresh/refresh_risk_profile", earliest)
     previous_from, previous_to = one(cur.execute(load_sql("refresh/risk_previous_days")))
     _run_script(
         cur,

@@ -1,12 +1,11 @@
 -- The trend as the API sends it, a month per row (user_spend_trend_months): the months of the
 -- users in trend_scope from the one their change starts in are rendered again from their rows;
--- appending a day rewrites one month per user.
+-- appending a day rewrites one month per user. `earliest` as in rewrite_spend_trend.sql.
 DELETE FROM user_spend_trend_months AS m
 USING trend_scope AS s
 WHERE m.user_id = s.user_id
-  AND (m.month >= date_trunc('month', s.changed_from)
-       OR s.first_day IS NULL
-       OR m.month < date_trunc('month', s.first_day));
+  AND m.month >= date_trunc('month', s.changed_from)
+  AND m.month >= date_trunc('month', %(earliest)s::date);
 
 INSERT INTO user_spend_trend_months (user_id, month, body)
 SELECT t.user_id, date_trunc('month', t.spend_date)::date,
@@ -15,5 +14,7 @@ SELECT t.user_id, date_trunc('month', t.spend_date)::date,
        )
 FROM trend_scope AS s
 JOIN user_spend_trend AS t
-  ON t.user_id = s.user_id AND t.spend_date >= date_trunc('month', s.changed_from)
+  ON t.user_id = s.user_id
+ AND t.spend_date >= date_trunc('month', s.changed_from)
+ AND t.spend_date >= date_trunc('month', %(earliest)s::date)
 GROUP BY 1, 2;

@@ -106,7 +106,7 @@ def insert_trend(url: str, user_id: int, totals: dict[dt.date, str | Decimal]) -
             {"user_id": user_id, "first": first, "last": last},
         )
         for statement in load_statements("refresh/render_spend_trend"):
-            cur.execute(statement)
+            cur.execute(statement, {"earliest": first})
     return rows
 
 
