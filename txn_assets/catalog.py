@@ -51,6 +51,12 @@ DAILY_SPEND = TableSchema(
         _column(
             "min_gap_seconds", "double precision", "Shortest gap inside the day.", required=False
         ),
+        _column(
+            "transaction_times",
+            "timestamptz[]",
+            "Every transaction's time that day (for the 24-hour count).",
+            required=False,
+        ),
     ]
 )
 SPEND_TREND = TableSchema(

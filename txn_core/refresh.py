@@ -141,12 +141,7 @@ def _refresh_risk(cur: psycopg.Cursor) -> int:
     _run_script(cur, "refresh/risk_scope")
     earliest = {"earliest": one(cur.execute("SELECT min(changed_from) FROM risk_scope"))[0]}
     _run_script(cur, "refresh/refresh_risk_profile", earliest)
-    previous_from, previous_to = one(cur.execute(load_sql("refresh/risk_previous_days")))
-    _run_script(
-        cur,
-        "refresh/finish_risk_profile",
-        {"previous_from": previous_from, "previous_to": previous_to},
-    )
+    _run_script(cur, "refresh/finish_risk_profile")
     return one(cur.execute("SELECT count(*) FROM risk_scope"))[0]
 
 

@@ -1,28 +1,21 @@
 -- Transactions in the 24 hours up to each user's latest one: all of that day's, plus the
--- previous day's after the same time of day. Only those previous days are read from
--- `transactions` (%(previous_from)s..%(previous_to)s, found by the BRIN index on the date).
+-- previous day's after the same time of day, counted in that day's transaction_times.
 WITH targets AS (
     SELECT user_id, last_transaction_at,
            (last_transaction_at AT TIME ZONE 'UTC')::date AS last_day
     FROM user_risk_profile
     WHERE user_id IN (SELECT user_id FROM risk_scope)
-),
-previous_day AS (
-    SELECT t.user_id, count(*) AS tx_count
-    FROM transactions AS t
-    JOIN targets AS g
-      ON g.user_id = t.user_id
-     AND t.transaction_date = g.last_day - 1
-     AND t."timestamp" > g.last_transaction_at - interval '24 hours'
-    WHERE t.transaction_date BETWEEN %(previous_from)s AND %(previous_to)s
-    GROUP BY t.user_id
 )
 UPDATE user_risk_profile AS r
-SET tx_last_24h = latest.tx_count + coalesce(previous_day.tx_count, 0)
+SET tx_last_24h = latest.tx_count + coalesce((
+        SELECT count(*) FROM unnest(previous.transaction_times) AS at
+        WHERE at > targets.last_transaction_at - interval '24 hours'
+    ), 0)
 FROM targets
 JOIN user_daily_spend AS latest
   ON latest.user_id = targets.user_id AND latest.spend_date = targets.last_day
-LEFT JOIN previous_day ON previous_day.user_id = targets.user_id
+LEFT JOIN user_daily_spend AS previous
+  ON previous.user_id = targets.user_id AND previous.spend_date = targets.last_day - 1
 WHERE r.user_id = targets.user_id;
 
 -- The whale rank is global: one total changing can move everyone below it.

@@ -1,7 +1,8 @@
 -- Rebuilds whole days of user_daily_spend from `transactions` (the BRIN index on the date
 -- finds the days' pages). Besides count, total, min and max it keeps what merges across days:
--- the sum of squares (for the standard deviation), the first and last timestamps and the
--- shortest gap inside the day (with the neighbouring days' first/last, the gap overall).
+-- the sum of squares (for the standard deviation), the first and last timestamps, the
+-- shortest gap inside the day (with the neighbouring days' first/last, the gap overall) and
+-- every transaction's time (the risk profile counts those in the 24 hours up to the latest).
 WITH day_rows AS (
     SELECT user_id, transaction_date, transaction_amount, "timestamp",
            "timestamp" - lag("timestamp") OVER (
@@ -13,12 +14,13 @@ WITH day_rows AS (
 inserted AS (
     INSERT INTO user_daily_spend (
         user_id, spend_date, tx_count, total_amount, min_amount, max_amount, sum_squares,
-        first_at, last_at, min_gap_seconds
+        first_at, last_at, min_gap_seconds, transaction_times
     )
     SELECT user_id, transaction_date, count(*), sum(transaction_amount),
            min(transaction_amount), max(transaction_amount),
            sum(transaction_amount * transaction_amount),
-           min("timestamp"), max("timestamp"), extract(epoch FROM min(gap))
+           min("timestamp"), max("timestamp"), extract(epoch FROM min(gap)),
+           array_agg("timestamp")
     FROM day_rows
     GROUP BY user_id, transaction_date
     RETURNING user_id, spend_date

@@ -96,6 +96,10 @@ def test_risk_profile_numbers(tmp_path, load, conn):
                 tx(2, "2024-01-02 12:00:00", "500.00"),
                 # user 3: ties user 1's total
                 tx(3, "2024-01-02 12:00:00", "60.00"),
+                # user 4: of the day before its latest, only the one after 07:00 counts
+                tx(4, "2024-01-01 06:59:59", "1.00"),
+                tx(4, "2024-01-01 07:00:01", "1.00"),
+                tx(4, "2024-01-02 07:00:00", "1.00"),
             ],
         )
     )
@@ -122,6 +126,7 @@ def test_risk_profile_numbers(tmp_path, load, conn):
         Decimal("1.50"),
         3,
     )
+    assert profile[4][5] == 3 and profile[4][-1] == 2
     assert profile[2][5:8] == (1, Decimal("500.00"), None)  # rank 1; one transaction: no gap
     assert profile[2][4] == Decimal("0.00")
     assert profile[3][5] == 2  # dense rank: ties share a rank
