@@ -13,7 +13,8 @@ STAGES = {
     "load_started": ("load started", "the ledger's started_at"),
     "load_finished": ("load finished", "the load's last line in the run's log, once committed"),
     "refreshed": ("refreshed", "SQL: no day of the upload queued, risk profiles count every row"),
-    "readable": ("readable", "the last user's summary, risk profile and trend count its rows"),
+    "readable": ("readable", "refreshed, when the first pass after it found every answer right"),
+    "verified": ("verified", "the last user's summary, risk profile and trend count its rows"),
 }
 STAGE_COLUMNS = (
     Column("stage", 13, "<"),
