@@ -12,6 +12,7 @@ thread per request.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -86,22 +87,31 @@ async def spend_trend(
     )
 
 
+def trend_from_months(bodies: Iterable[bytes]) -> bytes:
+    """The JSON array of a trend from its rendered months, in order (each a comma-separated
+    run of day objects)."""
+    return b"[" + b",".join(bodies) + b"]"
+
+
 async def spend_trend_json(
     conn: psycopg.AsyncConnection,
     user_id: int,
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
-) -> str:
-    """The same days as `spend_trend`, as a JSON array of objects built by PostgreSQL ("[]"
+) -> bytes:
+    """The same days as `spend_trend`, as a JSON array of objects built by PostgreSQL (b"[]"
     when there are none): what the API sends as it is. The whole trend is joined from its
     pre-rendered months; a range is rendered from the days it holds."""
     if start_date is None and end_date is None:
-        return await _value(conn, "reads/spend_trend_months_json", {"user_id": user_id})
-    return await _value(
+        async with conn.cursor(binary=True) as cur:
+            await cur.execute(load_sql("reads/spend_trend_months"), {"user_id": user_id})
+            return trend_from_months(body for (body,) in await cur.fetchall())
+    days = await _value(
         conn,
         "reads/spend_trend_json",
         {"user_id": user_id, "start_date": start_date, "end_date": end_date},
     )
+    return days.encode()
 
 
 async def user_has_trend(conn: psycopg.AsyncConnection, user_id: int) -> bool:

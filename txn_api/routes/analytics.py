@@ -66,7 +66,7 @@ async def get_spend_trend(
 ) -> Response:
     check_date_range(start_date, end_date)
     days = await reads.spend_trend_json(conn, user_id, start_date, end_date)
-    if days == "[]":
+    if days == b"[]":
         if await reads.user_has_trend(conn, user_id):
             detail = f"user {user_id} has no trend days {describe_range(start_date, end_date)}"
         else:
