@@ -46,11 +46,10 @@ from bench.analytics_sql import plans, sql_alone
 from bench.harness import (
     add_server_options,
     execute,
-    finished_at,
     load_average,
-    machine,
     own_server,
     publish,
+    report_head,
     say,
     server_version,
     step,
@@ -221,20 +220,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         version = server_version(server)
         phases = run(server, args, folder, main_csv)
 
-    report = {
-        "benchmark": "analytics",
-        "finished_at": finished_at(),
-        "total_seconds": time.perf_counter() - started,
-        "options": {
-            key: (str(value) if isinstance(value, Path) else value)
-            for key, value in vars(args).items()
-        },
-        "machine": machine()
-        | {"load_average_start": load_start, "load_average_end": load_average()},
-        "server": {"version": version, "settings": dict(server.settings)},
-        "files": {"main": str(main_csv)},
-        "phases": phases,
-    }
+    report = report_head("analytics", started, args, load_start, server, version)
+    report |= {"files": {"main": str(main_csv)}, "phases": phases}
     publish(report, folder / "analytics.json", render)
     return report
 

@@ -13,9 +13,7 @@ import argparse
 import datetime as dt
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,7 +24,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.freshness_platform import Platform, database_url, running_platform
+from bench.freshness_platform import Platform, database_url, platform_scratch, running_platform
 from bench.harness import (
     DEFAULT_DIR,
     Column,
@@ -341,14 +339,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report = {"benchmark": "freshness", "options": {"uploads": args.uploads, "rows": args.rows}}
     report |= {"server": "given" if args.database_url else "fresh", "platform_log": str(log)}
     report["load_average"] = {"start": load_average()}
-    scratch = Path(tempfile.mkdtemp(prefix="txn-bench-freshness-"))
-    scratch.chmod(0o755)  # the server's account (when we are root) must reach its data folder
-    try:
+    with platform_scratch("freshness", log) as scratch:
         measure(args, scratch, report)
-    finally:
-        if (scratch / "platform.log").exists():
-            shutil.copyfile(scratch / "platform.log", log)
-        shutil.rmtree(scratch, ignore_errors=True)
     report["load_average"]["end"] = load_average()
     report["total_seconds"] = time.perf_counter() - started
     report["finished_at"] = finished_at()

@@ -5,9 +5,11 @@ GraphQL queries that follow its runs."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -50,6 +52,20 @@ class Platform:
         """A run, or a backfill, is not finished."""
         found = self.graphql(BUSY_QUERY)
         return any(found[field]["results"] for field in found)
+
+
+@contextmanager
+def platform_scratch(name: str, log: Path) -> Iterator[Path]:
+    """A temporary folder for a platform's files, reachable by the server's account (when we
+    are root); at the end the platform's log is kept at `log` and the folder removed."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"txn-bench-{name}-"))
+    scratch.chmod(0o755)
+    try:
+        yield scratch
+    finally:
+        if (scratch / "platform.log").exists():
+            shutil.copyfile(scratch / "platform.log", log)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def database_url(url: str, name: str) -> str:

@@ -212,6 +212,30 @@ def finished_at() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def report_head(
+    name: str,
+    started: float,
+    args: argparse.Namespace,
+    load_start: list[float],
+    server: LocalPostgres,
+    version: str,
+) -> dict[str, Any]:
+    """How a report of a benchmark with its own server begins: its name and times, every
+    option, the machine (with the load average at the start and the end) and the server."""
+    return {
+        "benchmark": name,
+        "finished_at": finished_at(),
+        "total_seconds": time.perf_counter() - started,
+        "options": {
+            key: (str(value) if isinstance(value, Path) else value)
+            for key, value in vars(args).items()
+        },
+        "machine": machine()
+        | {"load_average_start": load_start, "load_average_end": load_average()},
+        "server": {"version": version, "settings": dict(server.settings)},
+    }
+
+
 # --- The report ------------------------------------------------------------------------------
 
 

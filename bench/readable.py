@@ -13,16 +13,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-from bench.freshness_platform import Platform, running_platform
+from bench.freshness_platform import Platform, platform_scratch, running_platform
 from bench.harness import DEFAULT_DIR, finished_at, load_average, publish, ratio, say, step
 from bench.readable_answers import CheckPass, Figures, figures_in_file, figures_in_warehouse
 from bench.readable_platform import PlatformMemory, log_marks, upload_runs
@@ -192,14 +190,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     report: dict[str, Any] = {"benchmark": "readable", "options": {"rows": args.rows}}
     report |= {"server": "given" if args.database_url else "fresh", "platform_log": str(log)}
     report["load_average"] = {"start": load_average()}
-    scratch = Path(tempfile.mkdtemp(prefix="txn-bench-readable-"))
-    scratch.chmod(0o755)  # the server's account (when we are root) must reach its data folder
-    try:
+    with platform_scratch("readable", log) as scratch:
         measure(args, scratch, report)
-    finally:
-        if (scratch / "platform.log").exists():
-            shutil.copyfile(scratch / "platform.log", log)
-        shutil.rmtree(scratch, ignore_errors=True)
     report["load_average"]["end"] = load_average()
     report["total_seconds"] = time.perf_counter() - started
     report["finished_at"] = finished_at()

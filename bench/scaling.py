@@ -34,12 +34,11 @@ from bench.harness import (
     add_server_options,
     admin,
     execute,
-    finished_at,
     load_average,
-    machine,
     measure,
     own_server,
     publish,
+    report_head,
     say,
     server_version,
     step,
@@ -281,21 +280,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         sizes = [
             measure_size(server, rows, args, args.keep and rows == largest) for rows in args.sizes
         ]
-    report = {
-        "benchmark": "scaling",
-        "finished_at": finished_at(),
-        "total_seconds": time.perf_counter() - started,
-        "options": {
-            key: (str(value) if isinstance(value, Path) else value)
-            for key, value in vars(args).items()
-        },
-        "machine": machine()
-        | {"load_average_start": load_start, "load_average_end": load_average()},
-        "server": {"version": version, "settings": dict(server.settings)},
-        "sizes": sizes,
-        "growth": growth(sizes),
-        "stage_exponents": stage_exponents(sizes),
-    }
+    report = report_head("scaling", started, args, load_start, server, version)
+    report |= {"sizes": sizes, "growth": growth(sizes), "stage_exponents": stage_exponents(sizes)}
     publish(report, args.dir / "scaling.json", render)
     return report
 
