@@ -8,13 +8,15 @@ changed day on, merging daily aggregates instead of rereading transactions, and 
 queue entries it read.
 
 A refresh that rewrites most days (a first load, a file spanning years, a full rebuild) takes
-the bulk path: it builds those tables afresh, indexes them once and swaps them in at the end,
-in the same transaction, rather than updating indexed tables row by row. Both paths run the
-same SQL and give the same tables.
+the bulk path: it builds the day-grained tables afresh in `analytics_next` (the risk profile,
+a row per user, is updated in place), indexes them once and swaps them in at the end, in the
+same transaction, rather than updating indexed tables row by row. The paths share their SQL
+but for the months' merge, and give the same tables.
 
 Refreshes take turns, and each sees one snapshot: none can skip a change or apply one twice,
 whatever order loads and refreshes commit in. A crash anywhere leaves the queue as it was, for
-the next refresh. Readers never wait, and see the old tables or the new ones.
+the next refresh. Readers see the old tables or the new ones; they never wait, but for the
+moment a bulk refresh swaps its tables in.
 """
 
 from __future__ import annotations
@@ -30,14 +32,6 @@ from txn_core.sql import load_sql, load_statements, one
 
 OnStage = Callable[[str], None]
 
-# The bulk path's tables, built afresh in `analytics_next` (the risk profile, a row per user,
-# is always updated in place).
-BULK_TABLES = (
-    "user_daily_spend",
-    "user_monthly_spend",
-    "user_spend_trend",
-    "user_spend_trend_months",
-)
 # A refresh takes the bulk path when it rewrites at least half of the days there are, and
 # enough of them that building tables afresh pays for itself.
 BULK_SHARE_OF_DAYS, BULK_MIN_DAYS = 0.5, 28
