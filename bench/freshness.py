@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import sys
 import time
@@ -24,9 +23,14 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.freshness_platform import Platform, database_url, platform_scratch, running_platform
+from bench.freshness_platform import (
+    Platform,
+    add_platform_options,
+    database_url,
+    platform_scratch,
+    running_platform,
+)
 from bench.harness import (
-    DEFAULT_DIR,
     Column,
     execute,
     finished_at,
@@ -295,13 +299,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=200, help="rows per upload (default: 200)")
     parser.add_argument("--timeout", type=float, default=120.0, help="per upload (default: 120 s)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2 uploads")
-    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="default: var/bench")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("TXN_DATABASE_URL"),
-        help="a server to create fresh databases on (default: TXN_DATABASE_URL; unset: the "
-        "project's own PostgreSQL, fresh, in the run's temporary folder)",
-    )
+    add_platform_options(parser)
     args = parser.parse_args(argv)
     args.uploads = 2 if args.quick else args.uploads
     if args.uploads < 1 or args.rows < USERS_PER_UPLOAD:

@@ -4,6 +4,7 @@ GraphQL queries that follow its runs."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import signal
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench.harness import execute, free_port
+from bench.harness import DEFAULT_DIR, execute, free_port
 from txn_core.settings import local_database_url
 from txn_dev.local_postgres import LocalPostgres
 
@@ -52,6 +53,17 @@ class Platform:
         """A run, or a backfill, is not finished."""
         found = self.graphql(BUSY_QUERY)
         return any(found[field]["results"] for field in found)
+
+
+def add_platform_options(parser: argparse.ArgumentParser) -> None:
+    """Where a platform benchmark writes (--dir) and which server it uses (--database-url)."""
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="default: var/bench")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("TXN_DATABASE_URL"),
+        help="a server to create fresh databases on (default: TXN_DATABASE_URL; unset: the "
+        "project's own PostgreSQL, fresh, in the run's temporary folder)",
+    )
 
 
 @contextmanager

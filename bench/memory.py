@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import psycopg
 
@@ -79,7 +79,28 @@ def _private_bytes(pid: int) -> int | None:
     return None
 
 
-class BackendMemory:
+class Sampler:
+    """Runs `_sample` on a thread of its own while its `with` block runs; `_sample` loops until
+    `_stop` is set."""
+
+    _stop: threading.Event
+    _thread: threading.Thread
+
+    def __enter__(self) -> Self:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name=type(self).__name__, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        raise NotImplementedError
+
+
+class BackendMemory(Sampler):
     """Samples the private memory of one database's server backends while a phase runs.
 
     Every `interval` seconds: the backends connected to `database` (pg_stat_activity) and the
@@ -92,16 +113,6 @@ class BackendMemory:
         self.database = database
         self.interval = interval
         self.peak_bytes: int | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, name="backend-memory", daemon=True)
-
-    def __enter__(self) -> BackendMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
     def _sample(self) -> None:
         try:

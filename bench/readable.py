@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,8 +19,13 @@ from typing import Any
 
 import psycopg
 
-from bench.freshness_platform import Platform, platform_scratch, running_platform
-from bench.harness import DEFAULT_DIR, finished_at, load_average, publish, ratio, say, step
+from bench.freshness_platform import (
+    Platform,
+    add_platform_options,
+    platform_scratch,
+    running_platform,
+)
+from bench.harness import finished_at, load_average, publish, ratio, say, step
 from bench.readable_answers import CheckPass, Figures, figures_in_file, figures_in_warehouse
 from bench.readable_platform import PlatformMemory, log_marks, upload_runs
 from bench.readable_report import render
@@ -169,13 +173,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--clients", type=int, default=8, help="users' answers checked at a time (default: 8)"
     )
-    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="default: var/bench")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("TXN_DATABASE_URL"),
-        help="a server to create fresh databases on (default: TXN_DATABASE_URL; unset: the "
-        "project's own PostgreSQL, fresh, in the run's temporary folder)",
-    )
+    add_platform_options(parser)
     args = parser.parse_args(argv)
     if args.rows < 1 or args.clients < 1:
         parser.error("--rows and --clients must be at least 1")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import psutil
 
 from bench.freshness_platform import Platform
+from bench.memory import Sampler
 
 RUNS_QUERY = """query Runs($filter: RunsFilter) { runsOrError(filter: $filter) { ... on Runs {
   results { runId jobName status creationTime startTime endTime
@@ -98,7 +98,7 @@ def _label(process: psutil.Process) -> str:
 
 
 @dataclass
-class PlatformMemory:
+class PlatformMemory(Sampler):
     """Samples the memory of the platform's processes every `interval` seconds while it runs:
     the summed PSS (shared pages split between their processes, so PostgreSQL's shared buffers
     count once) of run_local's process tree (Dagster, its runs, the API) and of the PostgreSQL
@@ -110,16 +110,6 @@ class PlatformMemory:
     interval: float = 1.0
     peaks: dict[str, int] = field(default_factory=dict)
     largest: tuple[str, int] = ("", 0)
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def __enter__(self) -> PlatformMemory:
-        self._thread = threading.Thread(target=self._sample, name="platform-memory", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
     def _sample(self) -> None:
         while not self._stop.is_set():
