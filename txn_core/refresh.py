@@ -119,9 +119,15 @@ def _rebuild_in_bulk(cur: psycopg.Cursor, days: list[dt.date]) -> int:
     return written
 
 
+def _scope(cur: psycopg.Cursor, name: str) -> dict[str, dt.date | None]:
+    """Creates the temporary table `name` by `sql/refresh/<name>.sql`; returns its earliest
+    changed day, as the parameter `earliest` of the statements that use it."""
+    _run_script(cur, f"refresh/{name}")
+    return {"earliest": one(cur.execute(f"SELECT min(changed_from) FROM {name}"))[0]}
+
+
 def _refresh_trend(cur: psycopg.Cursor, bulk: bool) -> tuple[int, int]:
-    _run_script(cur, "refresh/trend_scope")
-    earliest = {"earliest": one(cur.execute("SELECT min(changed_from) FROM trend_scope"))[0]}
+    earliest = _scope(cur, "trend_scope")
     written = _run_script(cur, "refresh/rewrite_spend_trend", earliest)
     if bulk:
         _index_new_table(cur, "user_spend_trend")
@@ -132,8 +138,7 @@ def _refresh_trend(cur: psycopg.Cursor, bulk: bool) -> tuple[int, int]:
 
 
 def _refresh_risk(cur: psycopg.Cursor) -> int:
-    _run_script(cur, "refresh/risk_scope")
-    earliest = {"earliest": one(cur.execute("SELECT min(changed_from) FROM risk_scope"))[0]}
+    earliest = _scope(cur, "risk_scope")
     _run_script(cur, "refresh/refresh_risk_profile", earliest)
     _run_script(cur, "refresh/finish_risk_profile")
     return one(cur.execute("SELECT count(*) FROM risk_scope"))[0]
