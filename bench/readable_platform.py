@@ -56,8 +56,7 @@ def _run_events(pf: Platform, run_id: str) -> list[dict[str, Any]]:
 
 def log_marks(pf: Platform, run_id: str) -> dict[str, float]:
     """When the run logged each of LOG_MARKS first (epoch seconds), the seconds the refresh
-    reported for itself, and how many materializations the load's step recorded (one per
-    daily partition the upload touched, besides its own)."""
+    reported for itself, and how many materializations the load's step recorded."""
     marks: dict[str, float] = {"load_step_materializations": 0}
     for event in _run_events(pf, run_id):
         if event["eventType"] == "ASSET_MATERIALIZATION" and event["stepKey"] == LOAD_STEP:

@@ -80,8 +80,8 @@ def _after_commit(report: dict[str, Any]) -> str:
     recorded = report["upload"]["load_step_materializations"]
     return (
         f"after the load's commit: its step went on {_s(load_end - committed)}, recording "
-        f"{recorded:,} materializations (its own, and one per daily partition the upload "
-        f"touched); the refresh's step began {_s(refresh_start - load_end)} later"
+        f"{recorded:,} materialization(s); the refresh's step began "
+        f"{_s(refresh_start - load_end)} later"
     )
 
 

@@ -41,9 +41,19 @@ class AnalyticsMismatch(RuntimeError):
     """The rebuilt days do not add up to their transactions: nothing of the refresh is kept."""
 
 
+@dataclass(frozen=True)
+class UploadDays:
+    """The days of one upload that a refresh made readable."""
+
+    upload_id: str
+    source: str | None  # "api", "landing", "bulk", "generator"; None once the ledger forgot it
+    days: list[dt.date]
+
+
 @dataclass
 class RefreshResult:
     days: list[dt.date] = field(default_factory=list)
+    uploads: list[UploadDays] = field(default_factory=list)
     daily_rows: int = 0
     trend_rows: int = 0
     trend_users: int = 0
@@ -178,6 +188,9 @@ def refresh_analytics(
             stage("risk")
             if result.bulk:
                 _run_script(cur, "refresh/bulk_swap")
+            result.uploads = [
+                UploadDays(*row) for row in cur.execute(load_sql("refresh/claimed_uploads"))
+            ]
             cur.execute(load_sql("refresh/release_claimed_days"))
     stage("committed")
     result.seconds = time.monotonic() - started

@@ -47,6 +47,10 @@ def test_a_generated_range_is_refreshed_in_the_same_run_and_every_check_passes(
     }
     metadata = materialized(result)
     assert metadata["user_daily_spend"]["days_refreshed"] == 14
+    # The generator's days are its own partitions: the refresh does not record them again.
+    assert [
+        event.partition for event in result.asset_materializations_for_node("analytics_tables")
+    ] == [None, None, None]
     assert metadata["user_risk_profile"]["users_touched"] > 100
     assert "| rank | user |" in metadata["user_risk_profile"]["top_spenders"]
 
@@ -97,6 +101,13 @@ def test_an_upload_of_any_date_is_readable_after_its_ingestion_run(
     )
     assert result.success
     assert materialized(result)["user_daily_spend"]["days_refreshed"] == 3
+    # Once readable, the upload's days that are daily partitions show as updated there.
+    days = [
+        (event.partition, event.metadata["upload_id"].value)
+        for event in result.asset_materializations_for_node("analytics_tables")
+        if event.asset_key.path == ["daily_transactions"]
+    ]
+    assert days == [("2024-03-01", landed.upload_id)]
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         profile = conn.execute(
             "SELECT tx_count, total_spend, mean_amount FROM user_risk_profile WHERE user_id = 41"

@@ -16,6 +16,7 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetMaterialization,
     AssetSpec,
     Config,
     FreshnessPolicy,
@@ -29,6 +30,7 @@ from txn_assets.assets.generation import daily_transactions
 from txn_assets.assets.ingestion import raw_uploads
 from txn_assets.catalog import DAILY_SPEND as DAILY_SPEND_SCHEMA
 from txn_assets.catalog import OWNERS, RISK_PROFILE, SPEND_TREND, row_count, table
+from txn_assets.partitions import is_daily_partition
 from txn_assets.pools import ANALYTICS_POOL
 from txn_assets.resources import WarehouseResource
 from txn_assets.retries import TRANSIENT_RETRIES, unless_transient
@@ -177,6 +179,7 @@ def analytics_tables(
         daily_rows, trend_rows, risk_rows_total = refresh.table_rows(conn)
         up_to_date, lag = keeps_up(refresh.backlog(conn))
     days = [day.isoformat() for day in result.days]
+    mark_days_updated(context, result.uploads)
     context.log.info(
         f"Refreshed {len(days):,} day(s) in {result.seconds:.2f} s "
         f"({'bulk' if result.bulk else 'incremental'}): {result.daily_rows:,} daily "
@@ -237,6 +240,25 @@ def analytics_tables(
             )
         ],
     )
+
+
+def mark_days_updated(context: AssetExecutionContext, uploads: list[refresh.UploadDays]) -> None:
+    """Record the days each upload added rows to as updated partitions of daily_transactions,
+    so the UI shows every day that has data and the daily schedule skips it. Recorded once the
+    rows are readable, after the refresh's commit: a big upload's thousand days never delay its
+    answers. The day generator's loads are partitions of daily_transactions already."""
+    for upload in uploads:
+        if upload.source == "generator":
+            continue
+        for day in filter(is_daily_partition, upload.days):
+            context.log_event(
+                AssetMaterialization(
+                    asset_key="daily_transactions",
+                    partition=day.isoformat(),
+                    description=f"Rows added by upload {upload.upload_id}",
+                    metadata={"upload_id": upload.upload_id},
+                )
+            )
 
 
 def _refresh(conn) -> refresh.RefreshResult:

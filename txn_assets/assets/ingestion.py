@@ -5,7 +5,6 @@ from pathlib import Path
 
 from dagster import (
     AssetExecutionContext,
-    AssetMaterialization,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -13,7 +12,7 @@ from dagster import (
 )
 
 from txn_assets.catalog import OWNERS, TRANSACTIONS, partition_row_count, table
-from txn_assets.partitions import is_daily_partition, upload_partitions
+from txn_assets.partitions import upload_partitions
 from txn_assets.pools import INGESTION_POOL
 from txn_assets.resources import LandingZoneResource, WarehouseResource
 from txn_assets.retries import TRANSIENT_RETRIES, attempts_left
@@ -90,7 +89,6 @@ def raw_uploads(
         raise Failure(str(exc), allow_retries=False) from exc
     except Exception as exc:
         raise _failed_attempt(context, warehouse, zone, upload_id, exc) from exc
-    mark_days_updated(context, result)
     return MaterializeResult(
         metadata={**load_metadata(result), **partition_row_count(result.rows_loaded)}
     )
@@ -121,19 +119,3 @@ def _failed_attempt(
         metadata={"upload_id": upload_id},
         allow_retries=False,
     )
-
-
-def mark_days_updated(context: AssetExecutionContext, result: LoadResult) -> None:
-    """Record the days this upload added rows to as updated partitions of daily_transactions,
-    so the UI shows every day that has data and downstream assets refresh exactly those."""
-    if not result.rows_loaded:
-        return
-    for day in filter(is_daily_partition, result.days_touched):
-        context.log_event(
-            AssetMaterialization(
-                asset_key="daily_transactions",
-                partition=day.isoformat(),
-                description=f"Rows added by upload {result.upload_id}",
-                metadata={"upload_id": result.upload_id},
-            )
-        )
