@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     source_revision: str | None = Field(
         default=None, description="The commit the image was built from (set at build time)."
     )
+    refresh_workers: int = Field(
+        default=2,
+        ge=1,
+        le=32,
+        description="Connections that share a refresh rewriting most days (a first load, a "
+        "rebuild): one per core PostgreSQL can give it.",
+    )
     max_upload_bytes: int = Field(default=2 * 1024**3, description="Largest accepted upload.")
     upload_chunk_bytes: int = Field(default=1024**2, description="Streaming chunk size.")
     reject_file_fraction: float = Field(

@@ -8,8 +8,3 @@ LOCK TABLE user_daily_spend IN EXCLUSIVE MODE;
 -- The queue entries this refresh folds in; entries committed after its snapshot stay queued.
 CREATE TEMP TABLE claimed_days ON COMMIT DROP AS
 SELECT entry_id, spend_date, upload_id FROM analytics_pending_days;
-
--- Every user whose daily spend this refresh rewrites, from their earliest rewritten day: the
--- trend and the risk profile rework exactly these. A row per user and statement, not per
--- (user, day): a first load rewrites millions of those.
-CREATE TEMP TABLE changed_users (user_id integer, changed_from date) ON COMMIT DROP;

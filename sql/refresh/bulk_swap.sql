@@ -9,3 +9,5 @@ DROP TABLE public.user_spend_trend;
 ALTER TABLE analytics_next.user_spend_trend SET SCHEMA public;
 DROP TABLE public.user_spend_trend_months;
 ALTER TABLE analytics_next.user_spend_trend_months SET SCHEMA public;
+DROP TABLE public.user_risk_profile;
+ALTER TABLE analytics_next.user_risk_profile SET SCHEMA public;

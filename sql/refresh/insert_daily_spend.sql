@@ -3,6 +3,8 @@
 -- the sum of squares (for the standard deviation), the first and last timestamps, the
 -- shortest gap inside the day (with the neighbouring days' first/last, the gap overall) and
 -- every transaction's time (the risk profile counts those in the 24 hours up to the latest).
+-- A bulk refresh's workers each take a slice of the users, low <= user_id < high (NULL: no
+-- bound).
 WITH day_rows AS (
     SELECT user_id, transaction_date, transaction_amount, "timestamp",
            "timestamp" - lag("timestamp") OVER (
@@ -10,6 +12,8 @@ WITH day_rows AS (
            ) AS gap
     FROM transactions
     WHERE transaction_date = ANY(%(days)s)
+      AND (%(low)s::integer IS NULL OR user_id >= %(low)s)
+      AND (%(high)s::integer IS NULL OR user_id < %(high)s)
 ),
 inserted AS (
     INSERT INTO user_daily_spend (

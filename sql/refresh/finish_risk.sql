@@ -1,3 +1,6 @@
+-- The figures of a risk profile that come last: the 24-hour count of the users in risk_scope
+-- (by the daily spend's primary key), and the whale rank over everyone.
+
 -- Transactions in the 24 hours up to each user's latest one: all of that day's, plus the
 -- previous day's after the same time of day, counted in that day's transaction_times.
 WITH targets AS (

@@ -1,0 +1,7 @@
+-- Every transaction of a bulk refresh's workers (building its slice, indexing, finishing):
+-- the SQL writes and reads the new tables, the rest stays in public. A worker building its
+-- slice sees only its own rows of the new tables: the others' commit after its snapshot.
+SET LOCAL search_path TO analytics_next, public;
+-- The workers are the refresh's parallelism: each has a core already.
+SET LOCAL max_parallel_workers_per_gather = 0;
+SET LOCAL max_parallel_maintenance_workers = 0;
