@@ -27,7 +27,7 @@ from bench.freshness_platform import (
 )
 from bench.harness import finished_at, load_average, publish, ratio, say, step
 from bench.readable_answers import CheckPass, Figures, figures_in_file, figures_in_warehouse
-from bench.readable_platform import PlatformMemory, log_marks, upload_runs
+from bench.readable_platform import PlatformMemory, finished_runs, log_marks
 from bench.readable_report import render
 from bench.readable_wait import Watch, post_upload, wait_loaded, wait_readable, wait_refreshed
 from bench.reference_data import MAIN_SEED, reference_file
@@ -110,7 +110,7 @@ def follow_upload(
     ):
         passes = wait_readable(str(pf.api.base_url).rstrip("/"), watch, expected, args.clients)
     with step("the run's times and log, the warehouse's per-user figures"):
-        runs = upload_runs(pf, upload_id)
+        runs = finished_runs(pf, upload_id)
         marks: dict[str, float] = {}
         for run in runs:  # a mark is the first run's that logged it (a retry logs anew)
             marks = log_marks(pf, run["runId"]) | marks

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,20 @@ def upload_runs(pf: Platform, upload_id: str) -> list[dict[str, Any]]:
     run_filter = {"tags": [{"key": "dagster/partition", "value": upload_id}]}
     found = pf.graphql(RUNS_QUERY, filter=run_filter)["runsOrError"]["results"]
     return sorted(found, key=lambda run: run["creationTime"])
+
+
+FINISHED = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def finished_runs(pf: Platform, upload_id: str, timeout: float = 180.0) -> list[dict[str, Any]]:
+    """The upload's runs once each has ended (or the timeout passed): a run goes on after the
+    answers are readable, recording the days it made readable, and its log is read whole."""
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = upload_runs(pf, upload_id)
+        if all(run["status"] in FINISHED for run in runs) or time.monotonic() > deadline:
+            return runs
+        time.sleep(1.0)
 
 
 def _run_events(pf: Platform, run_id: str) -> list[dict[str, Any]]:
@@ -98,33 +113,43 @@ def _label(process: psutil.Process) -> str:
 
 @dataclass
 class PlatformMemory(Sampler):
-    """Samples the memory of the platform's processes every `interval` seconds while it runs:
-    the summed PSS (shared pages split between their processes, so PostgreSQL's shared buffers
-    count once) of run_local's process tree (Dagster, its runs, the API) and of the PostgreSQL
-    server when the platform started its own; and the largest single process's RSS. A sample:
-    a peak shorter than the interval can be missed."""
+    """Samples the memory of the platform's processes while it runs: every `interval` seconds
+    the largest single process's RSS, and every `pss_every` samples the summed PSS (shared
+    pages split between their processes, so PostgreSQL's shared buffers count once) of
+    run_local's process tree (Dagster, its runs, the API) and of the PostgreSQL server when the
+    platform started its own. PSS costs the kernel a walk of each process's pages, a few
+    milliseconds per backend: sampled every second it would take a share of the CPU the run
+    measured needs. A sample: a peak shorter than the interval can be missed."""
 
     platform_pid: int | None
     postmaster_pid_file: Path | None = None
     interval: float = 1.0
+    pss_every: int = 5
     peaks: dict[str, int] = field(default_factory=dict)
     largest: tuple[str, int] = ("", 0)
 
     def _sample(self) -> None:
+        samples = 0
         while not self._stop.is_set():
             groups = {"platform": _tree(self.platform_pid)}
             if (postmaster := _postmaster(self.postmaster_pid_file)) is not None:
                 groups["postgres"] = _tree(postmaster)
             for name, processes in groups.items():
-                self.peaks[name] = max(self.peaks.get(name, 0), self._pss(processes))
+                self._rss(processes)
+                if samples % self.pss_every == 0:
+                    self.peaks[name] = max(self.peaks.get(name, 0), self._pss(processes))
+            samples += 1
             self._stop.wait(self.interval)
+
+    def _rss(self, processes: list[psutil.Process]) -> None:
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                if (rss := process.memory_info().rss) > self.largest[1]:
+                    self.largest = (_label(process), rss)
 
     def _pss(self, processes: list[psutil.Process]) -> int:
         total = 0
         for process in processes:
             with contextlib.suppress(psutil.Error):
-                memory = process.memory_full_info()
-                total += memory.pss
-                if memory.rss > self.largest[1]:
-                    self.largest = (_label(process), memory.rss)
+                total += process.memory_full_info().pss
         return total

@@ -133,9 +133,9 @@ def _memory_line(report: dict[str, Any]) -> str:
     peaks, (largest, rss) = report["memory"]["peak_pss_bytes"], report["memory"]["largest_rss"]
     # PostgreSQL is n/a on a server given with --database-url: not the platform's to count.
     return (
-        f"peak memory (PSS, sampled every second): platform processes "
+        f"peak memory (PSS, sampled every 5 s): platform processes "
         f"{mib(peaks.get('platform'))}, PostgreSQL {mib(peaks.get('postgres'))}; the largest "
-        f"process: {largest or 'n/a'}, {mib(rss)} RSS"
+        f"process (RSS, every second): {largest or 'n/a'}, {mib(rss)}"
     )
 
 

@@ -87,6 +87,7 @@ def _refresh_incrementally(
     cur.execute(load_sql("refresh/delete_daily_spend"), {"days": days})
     cur.execute(load_sql("refresh/insert_daily_spend"), {"days": days, **ALL_USERS})
     result.daily_rows = cur.rowcount
+    cur.execute(load_sql("refresh/rebuilt_days_users"), {"days": days})
     run_script(cur, "refresh/rebuild_monthly_spend", {"days": days})
     reconcile(cur, days, days)
     stage("daily_spend")

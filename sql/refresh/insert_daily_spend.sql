@@ -14,20 +14,15 @@ WITH day_rows AS (
     WHERE transaction_date = ANY(%(days)s)
       AND (%(low)s::integer IS NULL OR user_id >= %(low)s)
       AND (%(high)s::integer IS NULL OR user_id < %(high)s)
-),
-inserted AS (
-    INSERT INTO user_daily_spend (
-        user_id, spend_date, tx_count, total_amount, min_amount, max_amount, sum_squares,
-        first_at, last_at, min_gap_seconds, transaction_times
-    )
-    SELECT user_id, transaction_date, count(*), sum(transaction_amount),
-           min(transaction_amount), max(transaction_amount),
-           sum(transaction_amount * transaction_amount),
-           min("timestamp"), max("timestamp"), extract(epoch FROM min(gap)),
-           array_agg("timestamp")
-    FROM day_rows
-    GROUP BY user_id, transaction_date
-    RETURNING user_id, spend_date
 )
-INSERT INTO changed_users (user_id, changed_from)
-SELECT user_id, min(spend_date) FROM inserted GROUP BY user_id;
+INSERT INTO user_daily_spend (
+    user_id, spend_date, tx_count, total_amount, min_amount, max_amount, sum_squares,
+    first_at, last_at, min_gap_seconds, transaction_times
+)
+SELECT user_id, transaction_date, count(*), sum(transaction_amount),
+       min(transaction_amount), max(transaction_amount),
+       sum(transaction_amount * transaction_amount),
+       min("timestamp"), max("timestamp"), extract(epoch FROM min(gap)),
+       array_agg("timestamp")
+FROM day_rows
+GROUP BY user_id, transaction_date;

@@ -355,3 +355,60 @@ def _wait_for_lock_waiters(conn, count: int, timeout: float = 30) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"fewer than {count} sessions waited for a lock")
+
+
+def test_any_number_of_bulk_workers_gives_the_same_tables(tmp_path, load, conn):
+    """The workers' slices of users cover every user exactly once, however many they are."""
+    load(_days_file(tmp_path, "weeks.csv", dt.date(2024, 1, 1), 40, range(1, 12)))
+    assert refresh.refresh_analytics(conn, workers=1).bulk
+    alone = analytics_snapshot(conn)
+    for workers in (2, 3):
+        refresh.queue_every_day(conn)
+        assert refresh.refresh_analytics(conn, bulk=True, workers=workers).bulk
+        assert analytics_snapshot(conn) == alone
+
+
+def test_a_bulk_refresh_whose_worker_dies_keeps_nothing_and_the_next_one_finishes(
+    tmp_path, load, conn, warehouse_url
+):
+    """A worker's backend killed between stages fails the refresh: the tables in public and the
+    queue stay as they were, and the next refresh builds everything over what was left."""
+    load(_days_file(tmp_path, "a.csv", dt.date(2024, 1, 1), 30, range(1, 6)))
+    refresh.refresh_analytics(conn)
+    load(_days_file(tmp_path, "b.csv", dt.date(2024, 1, 1), 30, range(6, 9)))
+    before, queued = analytics_snapshot(conn), refresh.backlog(conn).days
+
+    def kill_a_worker(stage: str) -> None:
+        if stage == "daily_spend":
+            with psycopg.connect(warehouse_url, autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND state = 'idle in transaction' "
+                    "AND pid <> %s LIMIT 1",
+                    (conn.info.backend_pid,),
+                )
+
+    with pytest.raises(psycopg.OperationalError):
+        refresh.refresh_analytics(conn, on_stage=kill_a_worker)
+    assert analytics_snapshot(conn) == before
+    assert refresh.backlog(conn).days == queued
+
+    assert refresh.refresh_analytics(conn).bulk
+    assert (
+        conn.execute("SELECT sum(tx_count) FROM user_risk_profile").fetchone()
+        == conn.execute("SELECT count(*) FROM transactions").fetchone()
+    )
+    assert_analytics_equal_a_full_rebuild(conn)
+
+
+def test_the_rendered_months_are_compressed_with_lz4_where_the_server_has_it(conn):
+    methods = one(
+        conn.execute("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+    )[0]
+    stored = one(
+        conn.execute(
+            "SELECT attcompression FROM pg_attribute "
+            "WHERE attrelid = 'user_spend_trend_months'::regclass AND attname = 'body'"
+        )
+    )[0]
+    assert stored == ("l" if "lz4" in methods else "")
