@@ -5,10 +5,10 @@ the day-grained tables and the risk profile anew in the schema `analytics_next`
 (bulk_begin.sql). Its workers each take a slice of the users, on connections of their own, in
 the refresh's snapshot: every worker reads exactly what the refresh claimed, and PostgreSQL
 gives each slice a core. They go through the stages in step (daily spend, trend, risk) and
-commit into `analytics_next`, which no reader looks at. The tables are then indexed once and
-the whale rank given over every user; the refresh's own transaction swaps them into `public`
-as it commits (bulk_swap.sql). If anything fails before that commit, `public` and the queue
-stay as they were, and the next bulk refresh starts by dropping what was left.
+commit into `analytics_next`, which no reader looks at. The tables are then indexed once, and
+every user's 24-hour count and whale rank given; the refresh's own transaction swaps them into
+`public` as it commits (bulk_swap.sql). If anything fails before that commit, `public` and the
+queue stay as they were, and the next bulk refresh starts by dropping what was left.
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from psycopg import sql
 from txn_core.refresh_steps import (
     ALL_USERS,
     index_new_table,
-    new_risk_profiles,
     reconcile,
     rewrite_trend,
     run_script,
     scope,
+    update_risk_profiles,
 )
 from txn_core.sql import load_sql, one
 
@@ -58,9 +58,9 @@ def connect_like(conn: psycopg.Connection, **kwargs) -> psycopg.Connection:
     return psycopg.connect(conn.info.dsn, password=conn.info.password or None, **kwargs)
 
 
-class _Worker:
-    """One slice of the users (`low <= user_id < high`, a bound None when open), in a
-    transaction of its own."""
+class _Slice:
+    """A worker's slice of the users (`low <= user_id < high`, a bound None when open), built
+    in a transaction of its own on a connection of its own."""
 
     def __init__(self, conn: psycopg.Connection, snapshot: str, users: dict, days: list) -> None:
         self.conn, self.days, self.users = conn, days, users
@@ -90,7 +90,7 @@ class _Worker:
         # Every user of the slice: the new risk profile starts empty. Their 24-hour counts
         # wait for the daily spend's index (finish_risk.sql).
         run_script(self.cur, "refresh/bulk_changed_users")
-        self.counts.risk_users = new_risk_profiles(self.cur)
+        self.counts.risk_users = update_risk_profiles(self.cur)
         self.conn.commit()
 
     def finish_risk(self) -> None:
@@ -118,15 +118,15 @@ def _in_step(pool: ThreadPoolExecutor, calls: list[Callable[[], None]]) -> None:
         future.result()
 
 
-def _share(tables: tuple[str, ...], workers: list[_Worker]) -> list[Callable[[], None]]:
-    """The new tables' indexes dealt out to the workers in turn."""
+def _share(tables: tuple[str, ...], slices: list[_Slice]) -> list[Callable[[], None]]:
+    """The new tables' indexes dealt out to the slices' connections in turn."""
     return [
-        partial(worker.index, tables[position :: len(workers)])
-        for position, worker in enumerate(workers)
+        partial(slice_.index, tables[position :: len(slices)])
+        for position, slice_ in enumerate(slices)
     ]
 
 
-def _user_slices(cur: psycopg.Cursor, count: int) -> list[dict]:
+def _user_ranges(cur: psycopg.Cursor, count: int) -> list[dict]:
     """`count` ranges of user_id of about as many transactions each, covering every user."""
     fractions = [slice_ / count for slice_ in range(1, count)]
     bounds = one(cur.execute(load_sql("refresh/bulk_user_slices"), {"fractions": fractions}))[0]
@@ -136,14 +136,16 @@ def _user_slices(cur: psycopg.Cursor, count: int) -> list[dict]:
 
 
 @contextmanager
-def _workers(
-    conn: psycopg.Connection, snapshot: str, days: list[dt.date], slices: list[dict]
-) -> Iterator[list[_Worker]]:
+def _slices(
+    conn: psycopg.Connection, snapshot: str, days: list[dt.date], ranges: list[dict]
+) -> Iterator[list[_Slice]]:
+    """A slice per range of users, each on a connection of its own, closed (and rolled back
+    unless committed) on the way out."""
     with ExitStack() as stack:
-        connections = [stack.enter_context(connect_like(conn)) for _ in slices]
+        connections = [stack.enter_context(connect_like(conn)) for _ in ranges]
         yield [
-            _Worker(worker_conn, snapshot, users, days)
-            for users, worker_conn in zip(slices, connections, strict=True)
+            _Slice(slice_conn, snapshot, users, days)
+            for users, slice_conn in zip(ranges, connections, strict=True)
         ]
 
 
@@ -160,14 +162,14 @@ def rebuild_in_bulk(
     snapshot = one(cur.execute("SELECT pg_export_snapshot()"))[0]
     with connect_like(conn, autocommit=True) as setup:
         run_script(setup.cursor(), "refresh/bulk_begin")
-    users = _user_slices(cur, workers)
-    with _workers(conn, snapshot, days, users) as slices, ThreadPoolExecutor(workers) as pool:
+    ranges = _user_ranges(cur, workers)
+    with _slices(conn, snapshot, days, ranges) as slices, ThreadPoolExecutor(workers) as pool:
         for name in ("daily_spend", "trend"):
-            _in_step(pool, [getattr(worker, name) for worker in slices])
+            _in_step(pool, [getattr(slice_, name) for slice_ in slices])
             stage(name)
-        _in_step(pool, [worker.risk for worker in slices])  # each worker commits its slice
+        _in_step(pool, [slice_.risk for slice_ in slices])  # each commits its rows
         _in_step(pool, _share(NEW_TABLES, slices))
         slices[0].finish_risk()
-        counts = [worker.counts for worker in slices]
+        counts = [slice_.counts for slice_ in slices]
     stage("risk")
     return BulkCounts(*(sum(column) for column in zip(*map(astuple, counts), strict=True)))

@@ -31,10 +31,10 @@ import psycopg
 from txn_core import bulk_refresh
 from txn_core.refresh_steps import (
     ALL_USERS,
-    new_risk_profiles,
     reconcile,
     rewrite_trend,
     run_script,
+    update_risk_profiles,
 )
 from txn_core.refresh_steps import (
     AnalyticsMismatch as AnalyticsMismatch,  # raised by refresh_analytics
@@ -93,7 +93,7 @@ def _refresh_incrementally(
     stage("daily_spend")
     result.trend_rows, result.trend_users = rewrite_trend(cur)
     stage("trend")
-    result.risk_users = new_risk_profiles(cur)
+    result.risk_users = update_risk_profiles(cur)
     run_script(cur, "refresh/finish_risk")
     stage("risk")
 

@@ -63,7 +63,7 @@ def rewrite_trend(cur: psycopg.Cursor, scope_script: str = "trend_scope") -> tup
     return written, one(cur.execute("SELECT count(*) FROM trend_scope"))[0]
 
 
-def new_risk_profiles(cur: psycopg.Cursor) -> int:
+def update_risk_profiles(cur: psycopg.Cursor) -> int:
     """Brings the risk profiles of the changed users up to date, but for their 24-hour counts
     and the whale rank (finish_risk.sql); returns how many users."""
     earliest = scope(cur, "risk_scope", "risk_scope")
