@@ -27,16 +27,13 @@ from bench.freshness_platform import (
     Platform,
     add_platform_options,
     database_url,
-    platform_scratch,
+    run_platform_benchmark,
     running_platform,
 )
 from bench.harness import (
     Column,
     execute,
-    finished_at,
-    load_average,
     percentile,
-    publish,
     ratio,
     say,
     step,
@@ -331,19 +328,9 @@ def measure(args: argparse.Namespace, scratch: Path, report: dict[str, Any]) -> 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    folder = args.dir.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    started, log = time.perf_counter(), folder / "freshness-platform.log"
-    report = {"benchmark": "freshness", "options": {"uploads": args.uploads, "rows": args.rows}}
-    report |= {"server": "given" if args.database_url else "fresh", "platform_log": str(log)}
-    report["load_average"] = {"start": load_average()}
-    with platform_scratch("freshness", log) as scratch:
-        measure(args, scratch, report)
-    report["load_average"]["end"] = load_average()
-    report["total_seconds"] = time.perf_counter() - started
-    report["finished_at"] = finished_at()
-    publish(report, folder / "freshness.json", render)
-    (folder / "freshness.md").write_text(f"# Freshness benchmark\n\n```\n{render(report)}\n```\n")
+    options = {"uploads": args.uploads, "rows": args.rows}
+    report = run_platform_benchmark("freshness", args, options, measure, render)
+    (args.dir / "freshness.md").write_text(f"# Freshness benchmark\n\n```\n{render(report)}\n```\n")
     return report
 
 

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bench.harness import DEFAULT_DIR, execute, free_port
+from bench.harness import DEFAULT_DIR, execute, finished_at, free_port, load_average, publish
 from txn_core.settings import local_database_url
 from txn_dev.local_postgres import LocalPostgres
 
@@ -78,6 +78,32 @@ def platform_scratch(name: str, log: Path) -> Iterator[Path]:
         if (scratch / "platform.log").exists():
             shutil.copyfile(scratch / "platform.log", log)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_platform_benchmark(
+    name: str,
+    args: argparse.Namespace,
+    options: dict[str, Any],
+    measure: Callable[[argparse.Namespace, Path, dict[str, Any]], None],
+    render: Callable[[dict[str, Any]], str],
+) -> dict[str, Any]:
+    """One platform benchmark from its start to its report: `measure(args, scratch, report)`
+    runs in the platform's temporary folder and fills the report, which also gets the load
+    averages, the total time and the finish time, and goes to `<--dir>/<name>.json` (the
+    platform's log beside it)."""
+    args.dir = args.dir.resolve()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    started, log = time.perf_counter(), args.dir / f"{name}-platform.log"
+    report: dict[str, Any] = {"benchmark": name, "options": options}
+    report |= {"server": "given" if args.database_url else "fresh", "platform_log": str(log)}
+    report["load_average"] = {"start": load_average()}
+    with platform_scratch(name, log) as scratch:
+        measure(args, scratch, report)
+    report["load_average"]["end"] = load_average()
+    report["total_seconds"] = time.perf_counter() - started
+    report["finished_at"] = finished_at()
+    publish(report, args.dir / f"{name}.json", render)
+    return report
 
 
 def database_url(url: str, name: str) -> str:

@@ -22,10 +22,10 @@ import psycopg
 from bench.freshness_platform import (
     Platform,
     add_platform_options,
-    platform_scratch,
+    run_platform_benchmark,
     running_platform,
 )
-from bench.harness import finished_at, load_average, publish, ratio, say, step
+from bench.harness import ratio, say, step
 from bench.readable_answers import CheckPass, Figures, figures_in_file, figures_in_warehouse
 from bench.readable_platform import PlatformMemory, finished_runs, log_marks
 from bench.readable_report import render
@@ -182,19 +182,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    args.dir = args.dir.resolve()
-    args.dir.mkdir(parents=True, exist_ok=True)
-    started, log = time.perf_counter(), args.dir / "readable-platform.log"
-    report: dict[str, Any] = {"benchmark": "readable", "options": {"rows": args.rows}}
-    report |= {"server": "given" if args.database_url else "fresh", "platform_log": str(log)}
-    report["load_average"] = {"start": load_average()}
-    with platform_scratch("readable", log) as scratch:
-        measure(args, scratch, report)
-    report["load_average"]["end"] = load_average()
-    report["total_seconds"] = time.perf_counter() - started
-    report["finished_at"] = finished_at()
-    publish(report, args.dir / "readable.json", render)
-    return report
+    return run_platform_benchmark("readable", args, {"rows": args.rows}, measure, render)
 
 
 if __name__ == "__main__":
