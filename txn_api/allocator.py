@@ -5,7 +5,8 @@ times over (libpq's result, the months as bytes, the joined answer). By default 
 blocks that large by mmap until its adaptive threshold rises, and returns any free top of its
 heap past 128 KiB to the kernel: the next answer then faults the same pages in again, eight
 `brk` calls per trend. Kept, the process holds what its busiest moment needed, which the
-benchmarks' peak RSS shows (bench/README.md), and a trend costs the API a third less CPU.
+benchmarks' peak RSS shows (bench/README.md); with the wider receive buffer (txn_api.db), a
+trend costs the API half the CPU it did.
 """
 
 from __future__ import annotations

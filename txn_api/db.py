@@ -19,7 +19,7 @@ CONNECT_TIMEOUT_SECONDS = 5
 # libpq's receive buffer starts at 16 KiB and grows only to fit a message. A whole trend (half a
 # megabyte at 10M rows) comes as 2 KiB months, so through 16 KiB it took ~30 reads, each a trip
 # through the event loop; through 1 MiB, one or two. With txn_api.allocator, this halves the
-# API's CPU per trend (1.5 ms to 0.8 ms at 10M rows) and the database's (0.7 ms to 0.4 ms).
+# API's CPU per trend (1.6-2.0 ms to 0.8 ms at 10M rows) and the database's (0.7 to 0.4 ms).
 RECEIVE_BUFFER_BYTES = 512 * 1024  # a message this size grows the buffer to 1 MiB
 # The batched lookups' sessions reuse the plan PostgreSQL prepared (see lookup_pool).
 LOOKUP_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan"
