@@ -4,9 +4,10 @@ A refresh that rewrites most days (a first load, a file spanning years, a full r
 the day-grained tables and the risk profile anew in the schema `analytics_next`
 (bulk_begin.sql). Its workers each take a slice of the users, on connections of their own, in
 the refresh's snapshot: every worker reads exactly what the refresh claimed, and PostgreSQL
-gives each slice a core. They go through the stages in step (daily spend, trend, risk) and
-commit into `analytics_next`, which no reader looks at. The tables are then indexed once, and
-every user's 24-hour count and whale rank given; the refresh's own transaction swaps them into
+gives each slice a core. They go through the stages in step (the daily spend, with its months
+and risk profiles merged from it in one pass; the trend) and commit into `analytics_next`,
+which no reader looks at. The tables are then indexed once, and every user's 24-hour count and
+whale rank given; the refresh's own transaction swaps them into
 `public` as it commits (bulk_swap.sql). If anything fails before that commit, `public` and the
 queue stay as they were, and the next bulk refresh starts by dropping what was left.
 """
@@ -26,12 +27,11 @@ from psycopg import sql
 
 from txn_core.refresh_steps import (
     ALL_USERS,
+    AnalyticsMismatch,
     index_new_table,
     reconcile,
     rewrite_trend,
     run_script,
-    scope,
-    update_risk_profiles,
 )
 from txn_core.sql import load_sql, one
 
@@ -69,37 +69,32 @@ class _Slice:
         self.cur = conn.cursor()
         self.cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
         run_script(self.cur, "refresh/bulk_transaction")
-        run_script(self.cur, "refresh/changed_users")
 
     def daily_spend(self) -> None:
         params = {"days": self.days, **self.users}
         run_script(self.cur, "refresh/bulk_keep_days", params)
         self.cur.execute(load_sql("refresh/insert_daily_spend"), params)
         self.counts.daily_rows = self.cur.rowcount
-        self.cur.execute(load_sql("refresh/bulk_monthly_spend"))
-        # The months are whole, merged from the days in one statement: only the days can
-        # disagree with their transactions.
-        reconcile(self.cur, self.days, [], self.users)
+        if not one(self.cur.execute(load_sql("refresh/bulk_days_add_up"), params))[0]:
+            reconcile(self.cur, self.days, [], self.users)  # raises, naming the days
+            raise AnalyticsMismatch("daily spend does not add up to its transactions")
+        # The months are whole, merged from the days in the same statement as the risk
+        # profiles: only the days could disagree with their transactions.
+        self.counts.risk_users = run_script(self.cur, "refresh/bulk_months_and_risk")
 
     def trend(self) -> None:
         self.counts.trend_rows, self.counts.trend_users = rewrite_trend(
             self.cur, "bulk_trend_scope"
         )
 
-    def risk(self) -> None:
-        # Every user of the slice: the new risk profile starts empty. Their 24-hour counts
-        # wait for the daily spend's index (finish_risk.sql).
-        run_script(self.cur, "refresh/bulk_changed_users")
-        self.counts.risk_users = update_risk_profiles(self.cur)
+    def commit(self) -> None:
         self.conn.commit()
 
     def finish_risk(self) -> None:
         """Every user's 24-hour count and whale rank, once the tables are indexed."""
         with self.conn.transaction():
-            for script in ("bulk_transaction", "changed_users", "bulk_changed_users"):
+            for script in ("bulk_transaction", "bulk_risk_scope", "finish_risk"):
                 run_script(self.cur, f"refresh/{script}")
-            scope(self.cur, "risk_scope", "risk_scope")
-            run_script(self.cur, "refresh/finish_risk")
 
     def index(self, tables: tuple[str, ...]) -> None:
         """Indexes new tables, once every worker has committed (in a transaction of its own)."""
@@ -157,8 +152,9 @@ def rebuild_in_bulk(
     stage: Callable[[str], None],
 ) -> BulkCounts:
     """Builds every new table in analytics_next from the refresh's snapshot (that of `cur`'s
-    transaction), ready for bulk_swap.sql; `stage` hears "daily_spend", "trend" and "risk"
-    as each ends. Raises AnalyticsMismatch unless the days add up to their transactions."""
+    transaction), ready for bulk_swap.sql; `stage` hears "daily_spend" (the days, their months
+    and the risk profiles), "trend" and "risk" (indexed, and the last figures given) as each
+    ends. Raises AnalyticsMismatch unless the days add up to their transactions."""
     snapshot = one(cur.execute("SELECT pg_export_snapshot()"))[0]
     with connect_like(conn, autocommit=True) as setup:
         run_script(setup.cursor(), "refresh/bulk_begin")
@@ -167,7 +163,7 @@ def rebuild_in_bulk(
         for name in ("daily_spend", "trend"):
             _in_step(pool, [getattr(slice_, name) for slice_ in slices])
             stage(name)
-        _in_step(pool, [slice_.risk for slice_ in slices])  # each commits its rows
+        _in_step(pool, [slice_.commit for slice_ in slices])
         _in_step(pool, _share(NEW_TABLES, slices))
         slices[0].finish_risk()
         counts = [slice_.counts for slice_ in slices]

@@ -17,7 +17,7 @@ from tests.helpers import (
     assert_analytics_equal_a_full_rebuild,
     write_csv,
 )
-from txn_core import reads, refresh
+from txn_core import bulk_refresh, reads, refresh
 from txn_core.sql import load_sql, one
 
 _ids = iter(range(1, 100_000))
@@ -412,3 +412,43 @@ def test_the_rendered_months_are_compressed_with_lz4_where_the_server_has_it(con
         )
     )[0]
     assert stored == ("l" if "lz4" in methods else "")
+
+
+def test_a_bulk_refresh_whose_days_land_on_the_wrong_dates_keeps_nothing(
+    tmp_path, load, conn, monkeypatch
+):
+    """The bulk path checks its days by totals, each row weighted by its day: a rebuild that
+    put every row one day late (same rows, same amounts) fails, naming days, and keeps nothing."""
+    load(_days_file(tmp_path, "a.csv", dt.date(2024, 1, 1), 30, range(1, 6)))
+    refresh.refresh_analytics(conn)
+    load(_days_file(tmp_path, "b.csv", dt.date(2024, 1, 1), 30, range(6, 9)))
+    before, queued = analytics_snapshot(conn), refresh.backlog(conn).days
+
+    def one_day_late(name: str) -> str:
+        text = load_sql(name)
+        if name == "refresh/insert_daily_spend":
+            return text.replace(
+                "SELECT user_id, transaction_date, count(*)",
+                "SELECT user_id, transaction_date + 1, count(*)",
+            )
+        return text
+
+    monkeypatch.setattr(bulk_refresh, "load_sql", one_day_late)
+    with pytest.raises(refresh.AnalyticsMismatch, match="2024-01-01"):
+        refresh.refresh_analytics(conn)
+    assert analytics_snapshot(conn) == before
+    assert refresh.backlog(conn).days == queued
+
+    monkeypatch.undo()
+    assert refresh.refresh_analytics(conn).bulk
+    assert_analytics_equal_a_full_rebuild(conn)
+
+
+def test_the_rendered_trend_has_iso_dates_whatever_the_session_date_style(tmp_path, load, conn):
+    load(write_csv(tmp_path / "a.csv", [HEADER, tx(8, "2024-03-01 10:00:00", "10.00")]))
+    conn.execute("SET datestyle = 'SQL, DMY'")
+    refresh_days(conn, ["2024-03-01"])
+    body = one(conn.execute("SELECT body FROM user_spend_trend_months WHERE user_id = 8"))[0]
+    assert json.loads(f"[{body}]") == [
+        {"spend_date": "2024-03-01", "daily_total": 10.0, "rolling_7d_avg": 10.0}
+    ]
