@@ -87,9 +87,6 @@ class _Slice:
             self.cur, "bulk_trend_scope"
         )
 
-    def commit(self) -> None:
-        self.conn.commit()
-
     def finish_risk(self) -> None:
         """Every user's 24-hour count and whale rank, once the tables are indexed."""
         with self.conn.transaction():
@@ -163,7 +160,7 @@ def rebuild_in_bulk(
         for name in ("daily_spend", "trend"):
             _in_step(pool, [getattr(slice_, name) for slice_ in slices])
             stage(name)
-        _in_step(pool, [slice_.commit for slice_ in slices])
+        _in_step(pool, [slice_.conn.commit for slice_ in slices])
         _in_step(pool, _share(NEW_TABLES, slices))
         slices[0].finish_risk()
         counts = [slice_.counts for slice_ in slices]

@@ -3,7 +3,8 @@
 -- order, so the lag to the previous active day and the months' grouping share one sort; each
 -- month also carries what its user's risk profile merges (as refresh_risk_profile.sql does from
 -- the days), and the profiles are merged from the months. The 24-hour counts and the whale rank
--- come once the tables are indexed (finish_risk.sql).
+-- come once the tables are indexed (finish_risk.sql). Months are cut from timestamps without a
+-- time zone, as render_spend_trend.sql cuts them: no zone lookup per day.
 WITH months AS MATERIALIZED (
     SELECT user_id, month,
            sum(tx_count) AS tx_count, sum(total_amount) AS total_amount,
@@ -12,12 +13,12 @@ WITH months AS MATERIALIZED (
            least(min(min_gap_seconds), min(gap_from_previous_day)) AS gap_seconds,
            min(first_at) AS first_at, max(last_at) AS last_at, count(*) AS active_days
     FROM (
-        SELECT d.user_id, date_trunc('month', d.spend_date)::date AS month, d.tx_count,
+        SELECT d.user_id, date_trunc('month', d.spend_date::timestamp)::date AS month, d.tx_count,
                d.total_amount, d.min_amount, d.max_amount, d.sum_squares, d.min_gap_seconds,
                d.first_at, d.last_at,
                extract(epoch FROM d.first_at - lag(d.last_at) OVER (
                    PARTITION BY d.user_id
-                   ORDER BY date_trunc('month', d.spend_date)::date, d.spend_date
+                   ORDER BY date_trunc('month', d.spend_date::timestamp)::date, d.spend_date
                )) AS gap_from_previous_day
         FROM user_daily_spend AS d
     ) AS days
