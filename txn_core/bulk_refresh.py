@@ -30,7 +30,6 @@ from txn_core.refresh_steps import (
     AnalyticsMismatch,
     index_new_table,
     reconcile,
-    rewrite_trend,
     run_script,
 )
 from txn_core.sql import load_sql, one
@@ -83,9 +82,9 @@ class _Slice:
         self.counts.risk_users = run_script(self.cur, "refresh/bulk_months_and_risk")
 
     def trend(self) -> None:
-        self.counts.trend_rows, self.counts.trend_users = rewrite_trend(
-            self.cur, "bulk_trend_scope"
-        )
+        self.counts.trend_rows = run_script(self.cur, "refresh/bulk_spend_trend")
+        run_script(self.cur, "refresh/bulk_render_spend_trend")
+        self.counts.trend_users = self.counts.risk_users  # every user with days has both
 
     def finish_risk(self) -> None:
         """Every user's 24-hour count and whale rank, once the tables are indexed."""

@@ -54,10 +54,10 @@ def scope(cur: psycopg.Cursor, script: str, table: str) -> dict[str, dt.date | N
     return {"earliest": one(cur.execute(f"SELECT min(changed_from) FROM {table}"))[0]}
 
 
-def rewrite_trend(cur: psycopg.Cursor, scope_script: str = "trend_scope") -> tuple[int, int]:
+def rewrite_trend(cur: psycopg.Cursor) -> tuple[int, int]:
     """Rewrites the trend and its rendered months for the users of the trend scope; returns
     the rows written and the users."""
-    earliest = scope(cur, scope_script, "trend_scope")
+    earliest = scope(cur, "trend_scope", "trend_scope")
     written = run_script(cur, "refresh/rewrite_spend_trend", earliest)
     run_script(cur, "refresh/render_spend_trend", earliest)
     return written, one(cur.execute("SELECT count(*) FROM trend_scope"))[0]

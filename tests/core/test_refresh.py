@@ -315,6 +315,31 @@ def test_a_refresh_of_most_days_takes_the_bulk_path_and_a_small_one_does_not(tmp
     assert analytics_snapshot(conn) == bulk
 
 
+def test_the_bulk_path_and_the_incremental_path_give_the_same_trend_across_idle_days(
+    tmp_path, load, conn
+):
+    """Users idle for 1 to 20 days between active ones, starting and ending on different
+    days: the bulk path fills the idle days from the active ones, the incremental path from a
+    calendar; both give the same tables."""
+    start = dt.date(2024, 1, 20)
+    rows = [
+        tx(user, f"{start + dt.timedelta(days=offset)} 10:{user:02d}:00", f"{user}.{offset:02d}")
+        for user in range(1, 7)
+        # user 1 every day; the others skip days in runs that grow with the user, over 3 months
+        for offset in range(user, 75 - user)
+        if user == 1 or offset % (user * 4) < user
+    ]
+    load(write_csv(tmp_path / "idle.csv", [HEADER, *rows]))
+    assert not refresh.refresh_analytics(conn, bulk=False).bulk
+    incremental = analytics_snapshot(conn)
+    idle_days = [row for row in incremental["user_spend_trend"] if row[2] == 0]
+    assert len(idle_days) > 100
+
+    refresh.queue_every_day(conn)
+    assert refresh.refresh_analytics(conn, bulk=True, workers=2).bulk
+    assert analytics_snapshot(conn) == incremental
+
+
 def test_readers_wait_only_for_the_bulk_swap_and_then_read_the_new_tables(
     tmp_path, load, conn, warehouse_url
 ):
