@@ -318,16 +318,17 @@ def test_a_refresh_of_most_days_takes_the_bulk_path_and_a_small_one_does_not(tmp
 def test_the_bulk_path_and_the_incremental_path_give_the_same_trend_across_idle_days(
     tmp_path, load, conn
 ):
-    """Users idle for 1 to 20 days between active ones, starting and ending on different
-    days: the bulk path fills the idle days from the active ones, the incremental path from a
-    calendar; both give the same tables."""
+    """Users idle for 1 to 20 days between active ones (6 and 7 on either side of the moving
+    average's window), starting and ending on different days, over three months: the bulk path
+    fills the idle days from the active ones, the incremental path from a calendar; both give
+    the same tables."""
     start = dt.date(2024, 1, 20)
+    idle_run = {1: 0, 2: 1, 3: 3, 4: 6, 5: 7, 6: 13, 7: 20}
     rows = [
         tx(user, f"{start + dt.timedelta(days=offset)} 10:{user:02d}:00", f"{user}.{offset:02d}")
-        for user in range(1, 7)
-        # user 1 every day; the others skip days in runs that grow with the user, over 3 months
-        for offset in range(user, 75 - user)
-        if user == 1 or offset % (user * 4) < user
+        for user, idle in idle_run.items()
+        for offset in range(user, 80 - user)
+        if offset % (idle + 1) == 0
     ]
     load(write_csv(tmp_path / "idle.csv", [HEADER, *rows]))
     assert not refresh.refresh_analytics(conn, bulk=False).bulk
