@@ -2,9 +2,10 @@
 -- (the days are read and sorted once, not once per table). The days come in (user, month, day)
 -- order, so the lag to the previous active day and the months' grouping share one sort; each
 -- month also carries what its user's risk profile merges (as refresh_risk_profile.sql does from
--- the days), and the profiles are merged from the months. The 24-hour counts and the whale rank
--- come once the tables are indexed (finish_risk.sql). Months are cut from timestamps without a
--- time zone, as render_spend_trend.sql cuts them: no zone lookup per day.
+-- the days), and the profiles are merged from the months. The figures derived from their sums,
+-- the 24-hour counts and the whale rank come once the tables are indexed (finish_risk.sql).
+-- Months are cut from timestamps without a time zone, as render_spend_trend.sql cuts them: no
+-- zone lookup per day.
 WITH months AS MATERIALIZED (
     SELECT user_id, month,
            sum(tx_count) AS tx_count, sum(total_amount) AS total_amount,
@@ -37,22 +38,13 @@ merged AS (
            max(last_at) AS last_at, sum(active_days) AS active_days
     FROM months
     GROUP BY user_id
-),
-stats AS (
-    SELECT *,
-           total_spend / tx_count AS mean,
-           sqrt(greatest(sum_squares / tx_count - (total_spend / tx_count) ^ 2, 0)) AS stddev
-    FROM merged
 )
 INSERT INTO user_risk_profile (
     user_id, tx_count, total_spend, mean_amount, stddev_amount, sum_squares, volatility_index,
     global_whale_rank, max_single_transaction, shortest_gap_minutes, first_transaction_at,
     last_transaction_at, active_days, tx_per_active_day, tx_last_24h
 )
-SELECT user_id, tx_count, total_spend, mean, round(stddev, 2), sum_squares,
-       CASE WHEN mean = 0 THEN 0 ELSE round(stddev / mean, 2) END,
-       0,  -- ranked by finish_risk.sql, over all users
-       max_amount, shortest_gap_seconds / 60.0, first_at, last_at, active_days,
-       round(tx_count::numeric / active_days, 2),
-       0   -- counted by finish_risk.sql
-FROM stats;
+-- The figures derived from these (zero here) and the 24-hour count come in finish_risk.sql.
+SELECT user_id, tx_count, total_spend, 0, 0, sum_squares, 0, 0, max_amount,
+       shortest_gap_seconds / 60.0, first_at, last_at, active_days, 0, 0
+FROM merged;

@@ -3,7 +3,9 @@
 -- up, maxima combine, and the shortest gap is the least of the gaps inside days and between
 -- one active day's last and the next one's first transaction.
 -- A user whose changes all come after their last known day (the daily append) has just the new
--- days folded into the stored profile; anyone else is merged again from all their days.
+-- days folded into the stored profile; anyone else is merged again from all their days. The
+-- figures derived from the sums (mean, standard deviation, volatility, transactions per active
+-- day) come last, for both paths, in finish_risk.sql.
 -- `earliest`, the scope's earliest changed day as a constant, lets the planner read just the
 -- new days' rows for an append (the per-user bound alone reads as a third of the table): an
 -- appended user has no rows between their last known day and their changed day.
@@ -42,27 +44,17 @@ merged AS (
            r.active_days + a.active_days AS active_days
     FROM user_risk_profile AS r
     JOIN added AS a ON a.user_id = r.user_id
-),
-stats AS (
-    SELECT *,
-           total_spend / tx_count AS mean,
-           sqrt(greatest(sum_squares / tx_count - (total_spend / tx_count) ^ 2, 0)) AS stddev
-    FROM merged
 )
 UPDATE user_risk_profile AS r
-SET tx_count = s.tx_count,
-    total_spend = s.total_spend,
-    sum_squares = s.sum_squares,
-    mean_amount = s.mean,
-    stddev_amount = round(s.stddev, 2),
-    volatility_index = CASE WHEN s.mean = 0 THEN 0 ELSE round(s.stddev / s.mean, 2) END,
-    max_single_transaction = s.max_amount,
-    shortest_gap_minutes = s.gap_minutes,
-    last_transaction_at = s.last_at,
-    active_days = s.active_days,
-    tx_per_active_day = round(s.tx_count::numeric / s.active_days, 2)
-FROM stats AS s
-WHERE r.user_id = s.user_id;
+SET tx_count = m.tx_count,
+    total_spend = m.total_spend,
+    sum_squares = m.sum_squares,
+    max_single_transaction = m.max_amount,
+    shortest_gap_minutes = m.gap_minutes,
+    last_transaction_at = m.last_at,
+    active_days = m.active_days
+FROM merged AS m
+WHERE r.user_id = m.user_id;
 
 DELETE FROM user_risk_profile
 WHERE user_id IN (
@@ -98,17 +90,8 @@ merged AS (
            count(*) AS active_days
     FROM days
     GROUP BY user_id
-),
-stats AS (
-    SELECT *,
-           total_spend / tx_count AS mean,
-           sqrt(greatest(sum_squares / tx_count - (total_spend / tx_count) ^ 2, 0)) AS stddev
-    FROM merged
 )
-SELECT user_id, tx_count, total_spend, mean, round(stddev, 2), sum_squares,
-       CASE WHEN mean = 0 THEN 0 ELSE round(stddev / mean, 2) END,
-       0,  -- ranked below, over all users
-       max_amount, shortest_gap_seconds / 60.0, first_at, last_at, active_days,
-       round(tx_count::numeric / active_days, 2),
-       0   -- counted below
-FROM stats;
+-- The figures derived from these (zero here) and the 24-hour count come in finish_risk.sql.
+SELECT user_id, tx_count, total_spend, 0, 0, sum_squares, 0, 0, max_amount,
+       shortest_gap_seconds / 60.0, first_at, last_at, active_days, 0, 0
+FROM merged;
