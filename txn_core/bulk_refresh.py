@@ -6,10 +6,10 @@ the day-grained tables and the risk profile anew in the schema `analytics_next`
 the refresh's snapshot: every worker reads exactly what the refresh claimed, and PostgreSQL
 gives each slice a core. They go through the stages in step (the daily spend, with its months
 and risk profiles merged from it in one pass; the trend) and commit into `analytics_next`,
-which no reader looks at. The tables are then indexed once, and every user's 24-hour count and
-whale rank given; the refresh's own transaction swaps them into
-`public` as it commits (bulk_swap.sql). If anything fails before that commit, `public` and the
-queue stay as they were, and the next bulk refresh starts by dropping what was left.
+which no reader looks at. The tables are then indexed once, and every user's last figures given
+(finish_risk.sql); the refresh's own transaction swaps them into `public` as it commits
+(bulk_swap.sql). If anything fails before that commit, `public` and the queue stay as they
+were, and the next bulk refresh starts by dropping what was left.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ class _Slice:
         self.counts.trend_users = self.counts.risk_users  # every user with days has both
 
     def finish_risk(self) -> None:
-        """Every user's 24-hour count and whale rank, once the tables are indexed."""
+        """Every user's figures derived from the merged sums, 24-hour count and whale rank,
+        once the tables are indexed."""
         with self.conn.transaction():
             for script in ("bulk_transaction", "bulk_risk_scope", "finish_risk"):
                 run_script(self.cur, f"refresh/{script}")

@@ -64,8 +64,9 @@ def rewrite_trend(cur: psycopg.Cursor) -> tuple[int, int]:
 
 
 def update_risk_profiles(cur: psycopg.Cursor) -> int:
-    """Brings the risk profiles of the changed users up to date, but for their 24-hour counts
-    and the whale rank (finish_risk.sql); returns how many users."""
+    """Brings the merged sums of the changed users' risk profiles up to date; the figures
+    derived from them, the 24-hour counts and the whale rank come in finish_risk.sql. Returns
+    how many users."""
     earliest = scope(cur, "risk_scope", "risk_scope")
     run_script(cur, "refresh/refresh_risk_profile", earliest)
     return one(cur.execute("SELECT count(*) FROM risk_scope"))[0]
