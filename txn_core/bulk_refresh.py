@@ -6,16 +6,18 @@ the day-grained tables and the risk profile anew in the schema `analytics_next`
 the refresh's snapshot: every worker reads exactly what the refresh claimed, and PostgreSQL
 gives each slice a core. They go through the stages in step (the daily spend, with its months
 and risk profiles merged from it in one pass; the trend) and commit into `analytics_next`,
-which no reader looks at. The tables are then indexed once, and every user's last figures given
-(finish_risk.sql); the refresh's own transaction swaps them into `public` as it commits
-(bulk_swap.sql). If anything fails before that commit, `public` and the queue stay as they
-were, and the next bulk refresh starts by dropping what was left.
+which no reader looks at. The tables are then indexed once, every index on a connection of its
+own at the same time: three of them take about as long each, which two workers could not share
+evenly. Every user's last figures are given (finish_risk.sql), and the refresh's own
+transaction swaps the tables into `public` as it commits (bulk_swap.sql). If anything fails
+before that commit, `public` and the queue stay as they were, and the next bulk refresh starts
+by dropping what was left.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import astuple, dataclass
@@ -25,16 +27,9 @@ from itertools import pairwise
 import psycopg
 from psycopg import sql
 
-from txn_core.refresh_steps import (
-    ALL_USERS,
-    AnalyticsMismatch,
-    index_new_table,
-    reconcile,
-    run_script,
-)
+from txn_core.refresh_steps import ALL_USERS, AnalyticsMismatch, reconcile, run_script
 from txn_core.sql import load_sql, one
 
-# The new tables, the costliest to index first (dealt out to the workers in turn).
 NEW_TABLES = (
     "user_daily_spend",
     "user_spend_trend",
@@ -93,29 +88,43 @@ class _Slice:
             for script in ("bulk_transaction", "bulk_risk_scope", "finish_risk"):
                 run_script(self.cur, f"refresh/{script}")
 
-    def index(self, tables: tuple[str, ...]) -> None:
-        """Indexes new tables, once every worker has committed (in a transaction of its own)."""
-        with self.conn.transaction():
-            run_script(self.cur, "refresh/bulk_transaction")
-            for table in tables:
-                index_new_table(self.cur, table)
 
-
-def _in_step(pool: ThreadPoolExecutor, calls: list[Callable[[], None]]) -> None:
-    """Runs one stage's calls at once, a worker each; raises the first failure once all have
-    ended."""
-    futures = [pool.submit(call) for call in calls]
-    wait(futures)
+def _at_once(calls: list[Callable[[], None]]) -> None:
+    """Runs the calls at once, a thread each; raises the first failure once all have ended."""
+    with ThreadPoolExecutor(len(calls)) as pool:
+        futures = [pool.submit(call) for call in calls]
+        wait(futures)
     for future in futures:
         future.result()
 
 
-def _share(tables: tuple[str, ...], slices: list[_Slice]) -> list[Callable[[], None]]:
-    """The new tables' indexes dealt out to the slices' connections in turn."""
-    return [
-        partial(slice_.index, tables[position :: len(slices)])
-        for position, slice_ in enumerate(slices)
-    ]
+def _on_a_connection_of_its_own(
+    conn: psycopg.Connection, statements: Sequence[sql.SQL | sql.Composed]
+) -> None:
+    """Runs the statements in one transaction, with the bulk path's settings, on a new
+    connection to the database of `conn`."""
+    with connect_like(conn) as own, own.transaction(), own.cursor() as cur:
+        run_script(cur, "refresh/bulk_transaction")
+        for statement in statements:
+            cur.execute(statement)
+
+
+def _index_new_tables(conn: psycopg.Connection, cur: psycopg.Cursor) -> None:
+    """Gives the new tables the keys and indexes of those in public, and their statistics,
+    once every worker has committed: every index built at once, then each table's keys made
+    constraints over them and the table analysed."""
+    ddl = cur.execute(load_sql("refresh/bulk_index_ddl"), {"tables": list(NEW_TABLES)})
+    indexes = ddl.fetchall()
+    _at_once(
+        [partial(_on_a_connection_of_its_own, conn, [sql.SQL(build)]) for _, build, _ in indexes]
+    )
+    finishing: dict[str, list[sql.SQL | sql.Composed]] = {
+        table: [sql.SQL(attach) for name, _, attach in indexes if name == table and attach]
+        for table in NEW_TABLES
+    }
+    for table, steps in finishing.items():
+        steps.append(sql.SQL("ANALYZE analytics_next.{}").format(sql.Identifier(table)))
+    _at_once([partial(_on_a_connection_of_its_own, conn, steps) for steps in finishing.values()])
 
 
 def _user_ranges(cur: psycopg.Cursor, count: int) -> list[dict]:
@@ -156,12 +165,12 @@ def rebuild_in_bulk(
     with connect_like(conn, autocommit=True) as setup:
         run_script(setup.cursor(), "refresh/bulk_begin")
     ranges = _user_ranges(cur, workers)
-    with _slices(conn, snapshot, days, ranges) as slices, ThreadPoolExecutor(workers) as pool:
+    with _slices(conn, snapshot, days, ranges) as slices:
         for name in ("daily_spend", "trend"):
-            _in_step(pool, [getattr(slice_, name) for slice_ in slices])
+            _at_once([getattr(slice_, name) for slice_ in slices])
             stage(name)
-        _in_step(pool, [slice_.conn.commit for slice_ in slices])
-        _in_step(pool, _share(NEW_TABLES, slices))
+        _at_once([slice_.conn.commit for slice_ in slices])
+        _index_new_tables(conn, cur)
         slices[0].finish_risk()
         counts = [slice_.counts for slice_ in slices]
     stage("risk")

@@ -70,12 +70,3 @@ def update_risk_profiles(cur: psycopg.Cursor) -> int:
     earliest = scope(cur, "risk_scope", "risk_scope")
     run_script(cur, "refresh/refresh_risk_profile", earliest)
     return one(cur.execute("SELECT count(*) FROM risk_scope"))[0]
-
-
-def index_new_table(cur: psycopg.Cursor, table: str) -> None:
-    """Gives a table built in analytics_next its keys and indexes, and its statistics."""
-    for (statement,) in cur.execute(
-        load_sql("refresh/bulk_index_ddl"), {"table": table}
-    ).fetchall():
-        cur.execute(statement)
-    cur.execute(f"ANALYZE analytics_next.{table}")

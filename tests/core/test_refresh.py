@@ -17,7 +17,7 @@ from tests.helpers import (
     assert_analytics_equal_a_full_rebuild,
     write_csv,
 )
-from txn_core import bulk_refresh, reads, refresh
+from txn_core import bulk_refresh, reads, refresh, refresh_steps
 from txn_core.sql import load_sql, one
 
 _ids = iter(range(1, 100_000))
@@ -424,6 +424,61 @@ def test_a_bulk_refresh_whose_worker_dies_keeps_nothing_and_the_next_one_finishe
         conn.execute("SELECT sum(tx_count) FROM user_risk_profile").fetchone()
         == conn.execute("SELECT count(*) FROM transactions").fetchone()
     )
+    assert_analytics_equal_a_full_rebuild(conn)
+
+
+KEYS_AND_INDEXES = """
+SELECT table_class.relname, index_class.relname, pg_get_indexdef(i.indexrelid),
+       con.conname, pg_get_constraintdef(con.oid)
+FROM pg_index AS i
+JOIN pg_class AS table_class ON table_class.oid = i.indrelid
+JOIN pg_class AS index_class ON index_class.oid = i.indexrelid
+LEFT JOIN pg_constraint AS con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+WHERE table_class.relnamespace = 'public'::regnamespace AND table_class.relname = ANY(%(tables)s)
+UNION ALL
+SELECT table_class.relname, NULL, NULL, con.conname, pg_get_constraintdef(con.oid)
+FROM pg_constraint AS con
+JOIN pg_class AS table_class ON table_class.oid = con.conrelid
+WHERE table_class.relnamespace = 'public'::regnamespace AND table_class.relname = ANY(%(tables)s)
+  AND con.conindid = 0
+ORDER BY 1, 2, 4
+"""
+
+
+def test_a_bulk_refresh_gives_its_tables_the_keys_and_indexes_of_those_it_replaces(
+    tmp_path, load, conn
+):
+    """The new tables' indexes are built side by side and their keys attached after: the
+    tables in public end with the same keys, indexes and checks, under the same names."""
+    tables = {"tables": list(bulk_refresh.NEW_TABLES)}
+    before = conn.execute(KEYS_AND_INDEXES, tables).fetchall()
+    assert sum(row[3] is not None and row[3].endswith("_pkey") for row in before) == 5
+    load(_days_file(tmp_path, "weeks.csv", dt.date(2024, 1, 1), 30, range(1, 6)))
+    assert refresh.refresh_analytics(conn, workers=2).bulk
+    assert conn.execute(KEYS_AND_INDEXES, tables).fetchall() == before
+
+
+def test_a_bulk_refresh_whose_key_cannot_be_built_keeps_nothing(tmp_path, load, conn, monkeypatch):
+    """A trend written twice over fails its key's build, after the workers committed: the
+    refresh fails naming the key, the tables in public and the queue stay as they were, and
+    the next refresh finishes."""
+    load(_days_file(tmp_path, "a.csv", dt.date(2024, 1, 1), 30, range(1, 6)))
+    refresh.refresh_analytics(conn)
+    load(_days_file(tmp_path, "b.csv", dt.date(2024, 1, 1), 30, range(6, 9)))
+    before, queued = analytics_snapshot(conn), refresh.backlog(conn).days
+    statements = refresh_steps.load_statements
+
+    def trend_twice(name: str) -> list[str]:
+        return statements(name) * (2 if name == "refresh/bulk_spend_trend" else 1)
+
+    monkeypatch.setattr(refresh_steps, "load_statements", trend_twice)
+    with pytest.raises(psycopg.errors.UniqueViolation, match="user_spend_trend_pkey"):
+        refresh.refresh_analytics(conn)
+    assert analytics_snapshot(conn) == before
+    assert refresh.backlog(conn).days == queued
+
+    monkeypatch.undo()
+    assert refresh.refresh_analytics(conn).bulk
     assert_analytics_equal_a_full_rebuild(conn)
 
 
