@@ -462,17 +462,28 @@ def test_a_bulk_refresh_whose_key_cannot_be_built_keeps_nothing(tmp_path, load, 
     """A trend written twice over fails its key's build, after the workers committed: the
     refresh fails naming the key, the tables in public and the queue stay as they were, and
     the next refresh finishes."""
-    load(_days_file(tmp_path, "a.csv", dt.date(2024, 1, 1), 30, range(1, 6)))
-    refresh.refresh_analytics(conn)
-    load(_days_file(tmp_path, "b.csv", dt.date(2024, 1, 1), 30, range(6, 9)))
-    before, queued = analytics_snapshot(conn), refresh.backlog(conn).days
     statements = refresh_steps.load_statements
 
     def trend_twice(name: str) -> list[str]:
         return statements(name) * (2 if name == "refresh/bulk_spend_trend" else 1)
 
+    _refresh_a_second_load(tmp_path, load, conn)
     monkeypatch.setattr(refresh_steps, "load_statements", trend_twice)
-    with pytest.raises(psycopg.errors.UniqueViolation, match="user_spend_trend_pkey"):
+    _fails_keeping_nothing(conn, monkeypatch, psycopg.errors.UniqueViolation, "trend_pkey")
+
+
+def _refresh_a_second_load(tmp_path, load, conn) -> None:
+    """Five users' month refreshed, then three more users' over the same days, not yet."""
+    load(_days_file(tmp_path, "a.csv", dt.date(2024, 1, 1), 30, range(1, 6)))
+    refresh.refresh_analytics(conn)
+    load(_days_file(tmp_path, "b.csv", dt.date(2024, 1, 1), 30, range(6, 9)))
+
+
+def _fails_keeping_nothing(conn, monkeypatch, error: type[Exception], match: str) -> None:
+    """The refresh, broken by `monkeypatch`, raises `error`; the tables in public and the queue
+    stay as they were, and once mended the next refresh finishes, equal to a full rebuild."""
+    before, queued = analytics_snapshot(conn), refresh.backlog(conn).days
+    with pytest.raises(error, match=match):
         refresh.refresh_analytics(conn)
     assert analytics_snapshot(conn) == before
     assert refresh.backlog(conn).days == queued
@@ -500,10 +511,6 @@ def test_a_bulk_refresh_whose_days_land_on_the_wrong_dates_keeps_nothing(
 ):
     """The bulk path checks its days by totals, each row weighted by its day: a rebuild that
     put every row one day late (same rows, same amounts) fails, naming days, and keeps nothing."""
-    load(_days_file(tmp_path, "a.csv", dt.date(2024, 1, 1), 30, range(1, 6)))
-    refresh.refresh_analytics(conn)
-    load(_days_file(tmp_path, "b.csv", dt.date(2024, 1, 1), 30, range(6, 9)))
-    before, queued = analytics_snapshot(conn), refresh.backlog(conn).days
 
     def one_day_late(name: str) -> str:
         text = load_sql(name)
@@ -514,15 +521,9 @@ def test_a_bulk_refresh_whose_days_land_on_the_wrong_dates_keeps_nothing(
             )
         return text
 
+    _refresh_a_second_load(tmp_path, load, conn)
     monkeypatch.setattr(bulk_refresh, "load_sql", one_day_late)
-    with pytest.raises(refresh.AnalyticsMismatch, match="2024-01-01"):
-        refresh.refresh_analytics(conn)
-    assert analytics_snapshot(conn) == before
-    assert refresh.backlog(conn).days == queued
-
-    monkeypatch.undo()
-    assert refresh.refresh_analytics(conn).bulk
-    assert_analytics_equal_a_full_rebuild(conn)
+    _fails_keeping_nothing(conn, monkeypatch, refresh.AnalyticsMismatch, "2024-01-01")
 
 
 def test_the_rendered_trend_has_iso_dates_whatever_the_session_date_style(tmp_path, load, conn):
