@@ -118,13 +118,14 @@ def _index_new_tables(conn: psycopg.Connection, cur: psycopg.Cursor) -> None:
     _at_once(
         [partial(_on_a_connection_of_its_own, conn, [sql.SQL(build)]) for _, build, _ in indexes]
     )
-    finishing: dict[str, list[sql.SQL | sql.Composed]] = {
-        table: [sql.SQL(attach) for name, _, attach in indexes if name == table and attach]
+    finishing: list[list[sql.SQL | sql.Composed]] = [
+        [
+            *(sql.SQL(attach) for name, _, attach in indexes if name == table and attach),
+            sql.SQL("ANALYZE analytics_next.{}").format(sql.Identifier(table)),
+        ]
         for table in NEW_TABLES
-    }
-    for table, steps in finishing.items():
-        steps.append(sql.SQL("ANALYZE analytics_next.{}").format(sql.Identifier(table)))
-    _at_once([partial(_on_a_connection_of_its_own, conn, steps) for steps in finishing.values()])
+    ]
+    _at_once([partial(_on_a_connection_of_its_own, conn, steps) for steps in finishing])
 
 
 def _user_ranges(cur: psycopg.Cursor, count: int) -> list[dict]:
