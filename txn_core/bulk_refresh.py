@@ -12,6 +12,10 @@ evenly. Every user's last figures are given (finish_risk.sql), and the refresh's
 transaction swaps the tables into `public` as it commits (bulk_swap.sql). If anything fails
 before that commit, `public` and the queue stay as they were, and the next bulk refresh starts
 by dropping what was left.
+
+The trend's rendered months come after that commit (render_missing_months), so the rows are
+readable sooner: until a user's months are there, the API reads that user's trend from its days,
+the same answer. A render that dies is caught up by the next refresh.
 """
 
 from __future__ import annotations
@@ -78,7 +82,6 @@ class _Slice:
 
     def trend(self) -> None:
         self.counts.trend_rows = run_script(self.cur, "refresh/bulk_spend_trend")
-        run_script(self.cur, "refresh/bulk_render_spend_trend")
         self.counts.trend_users = self.counts.risk_users  # every user with days has both
 
     def finish_risk(self) -> None:
@@ -149,6 +152,28 @@ def _slices(
             _Slice(slice_conn, snapshot, users, days)
             for users, slice_conn in zip(ranges, connections, strict=True)
         ]
+
+
+def render_missing_months(conn: psycopg.Connection, workers: int) -> int:
+    """Renders the months of every user whose trend has none (render_missing_months.sql), a
+    slice of the users per worker, each committing on its own: all of a user's months or none.
+    It takes the refresh's lock, so that no refresh changes a trend meanwhile. Returns how many
+    months it rendered."""
+    with conn.transaction(), conn.cursor() as cur:
+        run_script(cur, "refresh/lock_refreshes")
+        ranges = _user_ranges(cur, workers)
+        rendered = [0] * len(ranges)
+
+        def render(slice_: int) -> None:
+            with connect_like(conn) as own, own.transaction(), own.cursor() as own_cur:
+                own_cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")  # a core each
+                rendered[slice_] = run_script(
+                    own_cur, "refresh/render_missing_months", ranges[slice_]
+                )
+
+        _at_once([partial(render, slice_) for slice_ in range(len(ranges))])
+        cur.execute("ANALYZE user_spend_trend_months")
+    return sum(rendered)
 
 
 def rebuild_in_bulk(

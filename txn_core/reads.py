@@ -108,11 +108,13 @@ async def spend_trend_json(
 ) -> bytes:
     """The same days as `spend_trend`, as a JSON array of objects built by PostgreSQL (b"[]"
     when there are none): what the API sends as it is. The whole trend is joined from its
-    pre-rendered months; a range is rendered from the days it holds."""
+    pre-rendered months, once there are any; a range is rendered from the days it holds."""
     if start_date is None and end_date is None:
         async with conn.cursor(binary=True) as cur:
             await cur.execute(load_sql("reads/spend_trend_months"), {"user_id": user_id})
-            return trend_from_months(body for (body,) in await cur.fetchall())
+            if months := await cur.fetchall():
+                return trend_from_months(body for (body,) in months)
+        # None rendered: no trend, or a bulk refresh's months still being rendered.
     days = await _value(
         conn,
         "reads/spend_trend_json",

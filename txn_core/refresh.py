@@ -10,8 +10,9 @@ queue entries it read.
 A refresh that rewrites most days (a first load, a file spanning years, a full rebuild) takes
 the bulk path (txn_core.bulk_refresh): workers build the tables afresh, each a slice of the
 users on a core of its own, in the refresh's snapshot; they are indexed once and swapped in as
-the refresh commits, rather than updated row by row. The paths share their SQL but for the
-months' merge and the trend's scope, and give the same tables.
+the refresh commits, rather than updated row by row, and the trend's months are rendered once
+they are readable. The paths share their SQL but for the months' merge and the trend's scope,
+and give the same tables.
 
 Refreshes take turns, and each sees one snapshot: none can skip a change or apply one twice,
 whatever order loads and refreshes commit in. A crash anywhere leaves the queue as it was, for
@@ -126,6 +127,7 @@ def refresh_analytics(
     TXN_REFRESH_WORKERS)."""
     started = last = time.monotonic()
     result = RefreshResult()
+    count = workers or get_settings().refresh_workers
 
     def stage(name: str) -> None:
         nonlocal last
@@ -140,16 +142,22 @@ def refresh_analytics(
         if result.days:
             stage("claimed")
             result.bulk = _takes_bulk_path(cur, result.days) if bulk is None else bulk
-            if result.bulk:
-                count = workers or get_settings().refresh_workers
-                _refresh_in_bulk(conn, cur, result.days, result, stage, count)
-            else:
+        if result.bulk:
+            _refresh_in_bulk(conn, cur, result.days, result, stage, count)
+        else:
+            # The months a render that died left behind, before any of them changes.
+            run_script(cur, "refresh/render_missing_months", ALL_USERS)
+            if result.days:
                 _refresh_incrementally(cur, result.days, result, stage)
+        if result.days:
             result.uploads = [
                 UploadDays(*row) for row in cur.execute(load_sql("refresh/claimed_uploads"))
             ]
             cur.execute(load_sql("refresh/release_claimed_days"))
     stage("committed")
+    if result.bulk:  # readable already: the API reads those trends from their rows meanwhile
+        bulk_refresh.render_missing_months(conn, count)
+        stage("months")
     result.seconds = time.monotonic() - started
     return result
 

@@ -1,5 +1,6 @@
 """The analytics tables' numbers on small hand-made cases, and incremental = full rebuild."""
 
+import asyncio
 import datetime as dt
 import json
 import time
@@ -491,6 +492,48 @@ def _fails_keeping_nothing(conn, monkeypatch, error: type[Exception], match: str
     monkeypatch.undo()
     assert refresh.refresh_analytics(conn).bulk
     assert_analytics_equal_a_full_rebuild(conn)
+
+
+def _trends_as_the_api_reads_them(warehouse_url: str, users: range) -> dict[int, list[dict]]:
+    async def read() -> dict[int, list[dict]]:
+        async with await psycopg.AsyncConnection.connect(warehouse_url) as api:
+            return {user: json.loads(await reads.spend_trend_json(api, user)) for user in users}
+
+    return asyncio.run(read())
+
+
+def test_trends_are_read_from_their_days_until_a_bulk_refresh_renders_their_months(
+    tmp_path, load, conn, monkeypatch, warehouse_url
+):
+    """A bulk refresh commits its tables with no month rendered, then renders them. If that
+    render dies, the refresh's rows stay committed and every whole trend is read from its days
+    meanwhile, the same answer as from the months; the next refresh renders them first."""
+    users = range(1, 10)
+    load(_days_file(tmp_path, "weeks.csv", dt.date(2024, 1, 1), 42, range(1, 8)))
+    monkeypatch.setattr(bulk_refresh, "render_missing_months", _dies("the render died"))
+    with pytest.raises(RuntimeError, match="the render died"):
+        refresh.refresh_analytics(conn)
+    assert refresh.backlog(conn).days == 0
+    assert one(conn.execute("SELECT count(*) FROM user_spend_trend_months"))[0] == 0
+    from_days = _trends_as_the_api_reads_them(warehouse_url, users)
+    assert [len(from_days[user]) for user in users] == [42] * 7 + [0, 0]
+
+    monkeypatch.undo()
+    load(_days_file(tmp_path, "day.csv", dt.date(2024, 2, 12), 1, range(3, 10)))
+    assert not refresh.refresh_analytics(conn).bulk
+    rendered = one(conn.execute("SELECT count(DISTINCT user_id) FROM user_spend_trend_months"))
+    assert rendered[0] == 9
+    from_months = _trends_as_the_api_reads_them(warehouse_url, users)
+    assert from_months[1] == from_days[1] and from_months[2] == from_days[2]
+    assert from_months[3][:42] == from_days[3] and len(from_months[3]) == 43
+    assert_analytics_equal_a_full_rebuild(conn)
+
+
+def _dies(message: str):
+    def die(*_args, **_kwargs):
+        raise RuntimeError(message)
+
+    return die
 
 
 def test_the_rendered_months_are_compressed_with_lz4_where_the_server_has_it(conn):

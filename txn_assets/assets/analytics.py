@@ -180,10 +180,12 @@ def analytics_tables(
         up_to_date, lag = keeps_up(refresh.backlog(conn))
     days = [day.isoformat() for day in result.days]
     mark_days_updated(context, result.uploads)
+    stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.stage_seconds.items())
     context.log.info(
         f"Refreshed {len(days):,} day(s) in {result.seconds:.2f} s "
         f"({'bulk' if result.bulk else 'incremental'}): {result.daily_rows:,} daily "
-        f"rows, {result.trend_users:,} trends, {result.risk_users:,} risk profiles."
+        f"rows, {result.trend_users:,} trends, {result.risk_users:,} risk profiles "
+        f"(stages: {stages})."
     )
     yield MaterializeResult(
         asset_key=DAILY_SPEND,
