@@ -127,7 +127,7 @@ def refresh_analytics(
     TXN_REFRESH_WORKERS)."""
     started = last = time.monotonic()
     result = RefreshResult()
-    count = workers or get_settings().refresh_workers
+    worker_count = workers or get_settings().refresh_workers
 
     def stage(name: str) -> None:
         nonlocal last
@@ -143,7 +143,7 @@ def refresh_analytics(
             stage("claimed")
             result.bulk = _takes_bulk_path(cur, result.days) if bulk is None else bulk
         if result.bulk:
-            _refresh_in_bulk(conn, cur, result.days, result, stage, count)
+            _refresh_in_bulk(conn, cur, result.days, result, stage, worker_count)
         else:
             # The months a render that died left behind, before any of them changes.
             run_script(cur, "refresh/render_missing_months", ALL_USERS)
@@ -156,7 +156,7 @@ def refresh_analytics(
             cur.execute(load_sql("refresh/release_claimed_days"))
     stage("committed")
     if result.bulk:  # readable already: the API reads those trends from their rows meanwhile
-        bulk_refresh.render_missing_months(conn, count)
+        bulk_refresh.render_missing_months(conn, worker_count)
         stage("months")
     result.seconds = time.monotonic() - started
     return result
