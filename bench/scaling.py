@@ -109,7 +109,7 @@ def timed_refresh(server: LocalPostgres, database: str, title: str) -> dict[str,
     return {
         "seconds": seconds,
         "stage_seconds": result.stage_seconds,
-        "bulk": result.bulk,  # only the bulk path renders the months after its commit
+        "bulk": result.bulk,  # the bulk path builds the trend after its commit
         "days": len(result.days),
         "daily_rows_written": result.daily_rows,
         "trend_rows_written": result.trend_rows,

@@ -15,7 +15,7 @@ from typing import Any
 from bench.harness import Column, table
 
 READ_ENDPOINTS = ("summary", "risk-profile", "spend-trend")
-STAGES = ("claimed", "daily_spend", "trend", "risk", "committed", "months")
+STAGES = ("claimed", "daily_spend", "trend", "risk", "committed")
 GIB_AIM = "< 1 GiB at every size"
 
 

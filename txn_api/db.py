@@ -26,7 +26,11 @@ LOOKUP_SESSION_OPTIONS = "-c plan_cache_mode=force_generic_plan"
 
 
 def _session_options(settings: Settings) -> str:
-    return f"-c statement_timeout={int(settings.statement_timeout_seconds * 1000)}"
+    # No JIT: every read is a lookup of milliseconds, and a trend's plan carries the branch that
+    # computes it from the days (user_spend_trend_of), estimated at millions of rows: compiling
+    # for it would cost 100-150 ms per answer, for a branch that seldom runs.
+    timeout = int(settings.statement_timeout_seconds * 1000)
+    return f"-c statement_timeout={timeout} -c jit=off"
 
 
 def connect_warehouse(settings: Settings) -> psycopg.Connection:

@@ -4,18 +4,18 @@ A refresh that rewrites most days (a first load, a file spanning years, a full r
 the day-grained tables and the risk profile anew in the schema `analytics_next`
 (bulk_begin.sql). Its workers each take a slice of the users, on connections of their own, in
 the refresh's snapshot: every worker reads exactly what the refresh claimed, and PostgreSQL
-gives each slice a core. They go through the stages in step (the daily spend, with its months
-and risk profiles merged from it in one pass; the trend) and commit into `analytics_next`,
-which no reader looks at. The tables are then indexed once, every index on a connection of its
-own at the same time: three of them take about as long each, which two workers could not share
-evenly. Every user's last figures are given (finish_risk.sql), and the refresh's own
-transaction swaps the tables into `public` as it commits (bulk_swap.sql). If anything fails
-before that commit, `public` and the queue stay as they were, and the next bulk refresh starts
-by dropping what was left.
+gives each slice a core. They build the daily spend, with its months and risk profiles merged
+from it in one pass, and commit into `analytics_next`, which no reader looks at. The tables are
+then indexed once, every index on a connection of its own at the same time: three of them take
+about as long each, which two workers could not share evenly. Every user's last figures are
+given (finish_risk.sql), and the refresh's own transaction swaps the tables into `public` as it
+commits (bulk_swap.sql). If anything fails before that commit, `public` and the queue stay as
+they were, and the next bulk refresh starts by dropping what was left.
 
-The trend's rendered months come after that commit (render_missing_months), so the rows are
-readable sooner: until a user's months are there, the API reads that user's trend from its days,
-the same answer. A render that dies is caught up by the next refresh.
+The trend goes in empty, and the workers build it right after that commit, with its rendered
+months (render_missing_trends): a quarter of the refresh that need not keep the rows from being
+read. Until a user's trend is there, readers get the same rows from their days
+(user_spend_trend_of). A build that dies is caught up by the next refresh.
 """
 
 from __future__ import annotations
@@ -31,7 +31,13 @@ from itertools import pairwise
 import psycopg
 from psycopg import sql
 
-from txn_core.refresh_steps import ALL_USERS, AnalyticsMismatch, reconcile, run_script
+from txn_core.refresh_steps import (
+    ALL_USERS,
+    AnalyticsMismatch,
+    reconcile,
+    render_missing_trends,
+    run_script,
+)
 from txn_core.sql import load_sql, one
 
 NEW_TABLES = (
@@ -46,8 +52,6 @@ NEW_TABLES = (
 @dataclass
 class BulkCounts:
     daily_rows: int = 0
-    trend_rows: int = 0
-    trend_users: int = 0
     risk_users: int = 0
 
 
@@ -79,10 +83,6 @@ class _Slice:
         # The months are whole, merged from the days in the same statement as the risk
         # profiles: only the days could disagree with their transactions.
         self.counts.risk_users = run_script(self.cur, "refresh/bulk_months_and_risk")
-
-    def trend(self) -> None:
-        self.counts.trend_rows = run_script(self.cur, "refresh/bulk_spend_trend")
-        self.counts.trend_users = self.counts.risk_users  # every user with days has both
 
     def finish_risk(self) -> None:
         """Every user's figures derived from the merged sums, 24-hour count and whale rank,
@@ -154,26 +154,25 @@ def _slices(
         ]
 
 
-def render_missing_months(conn: psycopg.Connection, workers: int) -> int:
-    """Renders the months of every user whose trend has none (render_missing_months.sql), a
-    slice of the users per worker, each committing on its own: all of a user's months or none.
-    It takes the refresh's lock, so that no refresh changes a trend meanwhile. Returns how many
-    months it rendered."""
+def build_trends(conn: psycopg.Connection, workers: int) -> tuple[int, int]:
+    """Builds the trend, and its rendered months, of every user who has days but no trend
+    (render_missing_trends), a slice of the users per worker, each committing on its own: a
+    user has the whole trend or none. It takes the refresh's lock, so that no refresh changes a
+    trend meanwhile. Returns the trend rows written and the users."""
     with conn.transaction(), conn.cursor() as cur:
         run_script(cur, "refresh/lock_refreshes")
         ranges = _user_ranges(cur, workers)
-        rendered = [0] * len(ranges)
+        built = [(0, 0)] * len(ranges)
 
-        def render(slice_: int) -> None:
+        def build(slice_: int) -> None:
             with connect_like(conn) as own, own.transaction(), own.cursor() as own_cur:
                 own_cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")  # a core each
-                rendered[slice_] = run_script(
-                    own_cur, "refresh/render_missing_months", ranges[slice_]
-                )
+                built[slice_] = render_missing_trends(own_cur, ranges[slice_])
 
-        _at_once([partial(render, slice_) for slice_ in range(len(ranges))])
-        cur.execute("ANALYZE user_spend_trend_months")
-    return sum(rendered)
+        _at_once([partial(build, slice_) for slice_ in range(len(ranges))])
+        cur.execute("ANALYZE user_spend_trend, user_spend_trend_months")
+    rows, users = zip(*built, strict=True)
+    return sum(rows), sum(users)
 
 
 def rebuild_in_bulk(
@@ -184,17 +183,17 @@ def rebuild_in_bulk(
     stage: Callable[[str], None],
 ) -> BulkCounts:
     """Builds every new table in analytics_next from the refresh's snapshot (that of `cur`'s
-    transaction), ready for bulk_swap.sql; `stage` hears "daily_spend" (the days, their months
-    and the risk profiles), "trend" and "risk" (indexed, and the last figures given) as each
-    ends. Raises AnalyticsMismatch unless the days add up to their transactions."""
+    transaction), ready for bulk_swap.sql, the trend left empty (build_trends comes after);
+    `stage` hears "daily_spend" (the days, their months and the risk profiles) and "risk"
+    (indexed, and the last figures given) as each ends. Raises AnalyticsMismatch unless the
+    days add up to their transactions."""
     snapshot = one(cur.execute("SELECT pg_export_snapshot()"))[0]
     with connect_like(conn, autocommit=True) as setup:
         run_script(setup.cursor(), "refresh/bulk_begin")
     ranges = _user_ranges(cur, workers)
     with _slices(conn, snapshot, days, ranges) as slices:
-        for name in ("daily_spend", "trend"):
-            _at_once([getattr(slice_, name) for slice_ in slices])
-            stage(name)
+        _at_once([slice_.daily_spend for slice_ in slices])
+        stage("daily_spend")
         _at_once([slice_.conn.commit for slice_ in slices])
         _index_new_tables(conn, cur)
         slices[0].finish_risk()

@@ -114,7 +114,7 @@ async def spend_trend_json(
             await cur.execute(load_sql("reads/spend_trend_months"), {"user_id": user_id})
             if months := await cur.fetchall():
                 return trend_from_months(body for (body,) in months)
-        # None rendered: no trend, or a bulk refresh's months still being rendered.
+        # None rendered: no trend, or a bulk refresh's trend still being built.
     days = await _value(
         conn,
         "reads/spend_trend_json",

@@ -10,9 +10,9 @@ queue entries it read.
 A refresh that rewrites most days (a first load, a file spanning years, a full rebuild) takes
 the bulk path (txn_core.bulk_refresh): workers build the tables afresh, each a slice of the
 users on a core of its own, in the refresh's snapshot; they are indexed once and swapped in as
-the refresh commits, rather than updated row by row, and the trend's months are rendered once
-they are readable. The paths share their SQL but for the months' merge and the trend's scope,
-and give the same tables.
+the refresh commits, rather than updated row by row, and the trend is built once the rest is
+readable (readers get it from the days meanwhile). The paths share their SQL but for the
+months' merge and the trend's scope, and give the same tables.
 
 Refreshes take turns, and each sees one snapshot: none can skip a change or apply one twice,
 whatever order loads and refreshes commit in. A crash anywhere leaves the queue as it was, for
@@ -33,6 +33,7 @@ from txn_core import bulk_refresh
 from txn_core.refresh_steps import (
     ALL_USERS,
     reconcile,
+    render_missing_trends,
     rewrite_trend,
     run_script,
     update_risk_profiles,
@@ -109,8 +110,7 @@ def _refresh_in_bulk(
 ) -> None:
     """Builds the tables afresh, side by side (txn_core.bulk_refresh), and swaps them in."""
     counts = bulk_refresh.rebuild_in_bulk(conn, cur, days, workers, stage)
-    result.daily_rows, result.trend_rows = counts.daily_rows, counts.trend_rows
-    result.trend_users, result.risk_users = counts.trend_users, counts.risk_users
+    result.daily_rows, result.risk_users = counts.daily_rows, counts.risk_users
     run_script(cur, "refresh/bulk_swap")
 
 
@@ -145,8 +145,8 @@ def refresh_analytics(
         if result.bulk:
             _refresh_in_bulk(conn, cur, result.days, result, stage, worker_count)
         else:
-            # The months a render that died left behind, before any of them changes.
-            run_script(cur, "refresh/render_missing_months", ALL_USERS)
+            # The trends a build that died left behind, before any of them changes.
+            render_missing_trends(cur, ALL_USERS)
             if result.days:
                 _refresh_incrementally(cur, result.days, result, stage)
         if result.days:
@@ -155,9 +155,9 @@ def refresh_analytics(
             ]
             cur.execute(load_sql("refresh/release_claimed_days"))
     stage("committed")
-    if result.bulk:  # readable already: the API reads those trends from their rows meanwhile
-        bulk_refresh.render_missing_months(conn, worker_count)
-        stage("months")
+    if result.bulk:  # readable already: readers get the trends from the days meanwhile
+        result.trend_rows, result.trend_users = bulk_refresh.build_trends(conn, worker_count)
+        stage("trend")
     result.seconds = time.monotonic() - started
     return result
 

@@ -63,6 +63,19 @@ def rewrite_trend(cur: psycopg.Cursor) -> tuple[int, int]:
     return written, one(cur.execute("SELECT count(*) FROM trend_scope"))[0]
 
 
+def render_missing_trends(cur: psycopg.Cursor, users: dict) -> tuple[int, int]:
+    """Builds the trend rows, then the rendered months, of every user of the `users` slice who
+    has days but no trend (a bulk refresh commits before building them); returns the rows
+    written and the users."""
+    missing = one(cur.execute(load_sql("refresh/missing_trend_users"), users))[0]
+    written = 0
+    if missing:
+        cur.execute(load_sql("refresh/insert_trends_from_days"), {"users": missing})
+        written = cur.rowcount
+    run_script(cur, "refresh/render_missing_months", users)
+    return written, len(missing)
+
+
 def update_risk_profiles(cur: psycopg.Cursor) -> int:
     """Brings the merged sums of the changed users' risk profiles up to date; the figures
     derived from them, the 24-hour counts and the whale rank come in finish_risk.sql. Returns

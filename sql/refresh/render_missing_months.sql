@@ -1,9 +1,7 @@
 -- The rendered months (user_spend_trend_months) of every user who has a trend but none of its
--- months, within a slice of the users, low <= user_id < high (NULL: no bound). A bulk refresh
--- swaps its tables in with no months rendered, so that its rows are readable sooner; its
--- workers render them right after it commits, and until then the API reads such a user's
--- trend from its rows. Every refresh that does not rebuild the tables renders what a render
--- that died left behind before it touches a month. All of a user's months come in one
+-- months, within a slice of the users, low <= user_id < high (NULL: no bound): right after
+-- their trend rows (render_missing_trends), whether a bulk refresh's workers build them or a
+-- later refresh catches up with a build that died. All of a user's months come in one
 -- statement: a user has every month or none.
 INSERT INTO user_spend_trend_months (user_id, month, body)
 SELECT t.user_id, date_trunc('month', t.spend_date::timestamp)::date,

@@ -12,9 +12,12 @@ from pydantic import TypeAdapter
 
 from tests.api.analytics_fixtures import (
     UTC,
+    daily_spend,
+    insert_daily_spend,
     insert_risk_profiles,
     insert_trend,
     risk_profile,
+    trend_rows,
 )
 from tests.helpers import free_port
 from txn_api.schemas import SpendTrendPoint
@@ -215,6 +218,33 @@ def test_spend_trend_outside_the_users_days_is_404_saying_so(client, trend):
 
     assert response.status_code == 404
     assert response.json() == {"detail": "user 7 has no trend days on or after 2024-04-01"}
+
+
+def test_a_trend_not_yet_built_is_answered_from_the_users_days(client, warehouse_url):
+    """Right after a bulk refresh commits, a user has days but no trend rows yet: the trend is
+    answered from the days, every day and a range alike, as the built rows would answer."""
+    totals = {
+        dt.date(2024, 3, 4): "40.00",
+        dt.date(2024, 3, 1): "10.00",
+        dt.date(2024, 3, 2): "20.50",
+    }
+    insert_daily_spend(
+        warehouse_url, [daily_spend(7, day, [amount]) for day, amount in totals.items()]
+    )
+    built = [
+        {
+            "spend_date": row["spend_date"].isoformat(),
+            "daily_total": float(row["daily_total"]),
+            "rolling_7d_avg": float(row["rolling_7d_avg"]),
+        }
+        for row in trend_rows(7, totals)
+    ]
+
+    assert client.get("/analytics/spend-trend/7").json() == built
+    march_2_and_3 = {"start_date": "2024-03-02", "end_date": "2024-03-03"}
+    assert client.get("/analytics/spend-trend/7", params=march_2_and_3).json() == built[1:3]
+    after = client.get("/analytics/spend-trend/7", params={"start_date": "2024-04-01"})
+    assert after.json() == {"detail": "user 7 has no trend days on or after 2024-04-01"}
 
 
 def test_spend_trend_start_after_end_is_400(client, trend):

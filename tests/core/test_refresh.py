@@ -460,17 +460,17 @@ def test_a_bulk_refresh_gives_its_tables_the_keys_and_indexes_of_those_it_replac
 
 
 def test_a_bulk_refresh_whose_key_cannot_be_built_keeps_nothing(tmp_path, load, conn, monkeypatch):
-    """A trend written twice over fails its key's build, after the workers committed: the
+    """Months written twice over fail their key's build, after the workers committed: the
     refresh fails naming the key, the tables in public and the queue stay as they were, and
     the next refresh finishes."""
     statements = refresh_steps.load_statements
 
-    def trend_twice(name: str) -> list[str]:
-        return statements(name) * (2 if name == "refresh/bulk_spend_trend" else 1)
+    def months_twice(name: str) -> list[str]:
+        return statements(name) * (2 if name == "refresh/bulk_months_and_risk" else 1)
 
     _refresh_a_second_load(tmp_path, load, conn)
-    monkeypatch.setattr(refresh_steps, "load_statements", trend_twice)
-    _fails_keeping_nothing(conn, monkeypatch, psycopg.errors.UniqueViolation, "trend_pkey")
+    monkeypatch.setattr(refresh_steps, "load_statements", months_twice)
+    _fails_keeping_nothing(conn, monkeypatch, psycopg.errors.UniqueViolation, "monthly_spend_pkey")
 
 
 def _refresh_a_second_load(tmp_path, load, conn) -> None:
@@ -494,39 +494,65 @@ def _fails_keeping_nothing(conn, monkeypatch, error: type[Exception], match: str
     assert_analytics_equal_a_full_rebuild(conn)
 
 
-def _trends_as_the_api_reads_them(warehouse_url: str, users: range) -> dict[int, list[dict]]:
-    async def read() -> dict[int, list[dict]]:
+RANGE = {"start_date": dt.date(2024, 1, 20), "end_date": dt.date(2024, 2, 3)}
+
+
+def _trends_as_the_api_reads_them(warehouse_url: str, users: range) -> dict[int, tuple]:
+    """Each user's whole trend as JSON, and the days of RANGE as JSON and as rows."""
+
+    async def read() -> dict[int, tuple]:
         async with await psycopg.AsyncConnection.connect(warehouse_url) as api:
-            return {user: json.loads(await reads.spend_trend_json(api, user)) for user in users}
+            return {
+                user: (
+                    json.loads(await reads.spend_trend_json(api, user)),
+                    json.loads(await reads.spend_trend_json(api, user, **RANGE)),
+                    await reads.spend_trend(api, user, **RANGE),
+                )
+                for user in users
+            }
 
     return asyncio.run(read())
 
 
-def test_trends_are_read_from_their_days_until_a_bulk_refresh_renders_their_months(
+def test_trends_are_read_from_their_days_until_a_bulk_refresh_builds_them(
     tmp_path, load, conn, monkeypatch, warehouse_url
 ):
-    """A bulk refresh commits its tables with no month rendered, then renders them. If that
-    render dies, the refresh's rows stay committed and every whole trend is read from its days
-    meanwhile, the same answer as from the months; the next refresh renders them first."""
+    """A bulk refresh commits its tables with the trend still to build, then builds it. If that
+    build dies, the refresh's rows stay committed and every trend, whole or a range, is read
+    from its days meanwhile: the same answers as from a built trend. The next refresh builds
+    the missing trends first."""
     users = range(1, 10)
     load(_days_file(tmp_path, "weeks.csv", dt.date(2024, 1, 1), 42, range(1, 8)))
-    monkeypatch.setattr(bulk_refresh, "render_missing_months", _dies("the render died"))
-    with pytest.raises(RuntimeError, match="the render died"):
+    monkeypatch.setattr(bulk_refresh, "build_trends", _dies("the build died"))
+    with pytest.raises(RuntimeError, match="the build died"):
         refresh.refresh_analytics(conn)
     assert refresh.backlog(conn).days == 0
-    assert one(conn.execute("SELECT count(*) FROM user_spend_trend_months"))[0] == 0
+    assert _count_rows(conn, "user_spend_trend", "user_spend_trend_months") == (0, 0)
     from_days = _trends_as_the_api_reads_them(warehouse_url, users)
-    assert [len(from_days[user]) for user in users] == [42] * 7 + [0, 0]
+    assert [len(from_days[user][0]) for user in users] == [42] * 7 + [0, 0]
+    assert [len(from_days[user][2]) for user in users] == [15] * 7 + [0, 0]
 
+    monkeypatch.undo()
+    refresh.rebuild_everything(conn)
+    assert _count_rows(conn, "user_spend_trend", "user_spend_trend_months") == (7 * 42, 7 * 2)
+    assert _trends_as_the_api_reads_them(warehouse_url, users) == from_days
+
+    monkeypatch.setattr(bulk_refresh, "build_trends", _dies("the build died"))
+    with pytest.raises(RuntimeError, match="the build died"):
+        refresh.rebuild_everything(conn)
     monkeypatch.undo()
     load(_days_file(tmp_path, "day.csv", dt.date(2024, 2, 12), 1, range(3, 10)))
     assert not refresh.refresh_analytics(conn).bulk
-    rendered = one(conn.execute("SELECT count(DISTINCT user_id) FROM user_spend_trend_months"))
-    assert rendered[0] == 9
-    from_months = _trends_as_the_api_reads_them(warehouse_url, users)
-    assert from_months[1] == from_days[1] and from_months[2] == from_days[2]
-    assert from_months[3][:42] == from_days[3] and len(from_months[3]) == 43
+    built = one(conn.execute("SELECT count(DISTINCT user_id) FROM user_spend_trend_months"))
+    assert built[0] == 9
+    after_the_day = _trends_as_the_api_reads_them(warehouse_url, users)
+    assert after_the_day[1] == from_days[1] and after_the_day[2] == from_days[2]
+    assert after_the_day[3][0][:42] == from_days[3][0] and len(after_the_day[3][0]) == 43
     assert_analytics_equal_a_full_rebuild(conn)
+
+
+def _count_rows(conn, *tables: str) -> tuple[int, ...]:
+    return tuple(one(conn.execute(f"SELECT count(*) FROM {table}"))[0] for table in tables)
 
 
 def _dies(message: str):
