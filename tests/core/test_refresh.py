@@ -517,49 +517,59 @@ def _trends_as_the_api_reads_them(warehouse_url: str, users: range) -> dict[int,
 def test_trends_are_read_from_their_days_until_a_bulk_refresh_builds_them(
     tmp_path, load, conn, monkeypatch, warehouse_url
 ):
-    """A bulk refresh commits its tables with the trend still to build, then builds it. If that
-    build dies, the refresh's rows stay committed and every trend, whole or a range, is read
-    from its days meanwhile: the same answers as from a built trend. The next refresh builds
-    the missing trends first."""
+    """A bulk refresh commits its tables with the trend still to build, then builds it, a
+    slice of the users per worker. A worker's backend killed before its commit leaves the
+    refresh's rows committed and its users without a trend: every trend, whole or a range, is
+    read from its days meanwhile, the same answers as from a built trend, and each user has all
+    of it or none. The next refresh builds the missing trends first."""
     users = range(1, 10)
     load(_days_file(tmp_path, "weeks.csv", dt.date(2024, 1, 1), 42, range(1, 8)))
-    monkeypatch.setattr(bulk_refresh, "build_trends", _dies("the build died"))
-    with pytest.raises(RuntimeError, match="the build died"):
-        refresh.refresh_analytics(conn)
+    _kill_the_first_trend_builder(monkeypatch, warehouse_url)
+    with pytest.raises(psycopg.OperationalError):
+        refresh.refresh_analytics(conn, workers=2)
     assert refresh.backlog(conn).days == 0
-    assert _count_rows(conn, "user_spend_trend", "user_spend_trend_months") == (0, 0)
+    built = _users_of(conn, "user_spend_trend")
+    assert 0 < len(built) < 7 and _users_of(conn, "user_spend_trend_months") == built
     from_days = _trends_as_the_api_reads_them(warehouse_url, users)
     assert [len(from_days[user][0]) for user in users] == [42] * 7 + [0, 0]
     assert [len(from_days[user][2]) for user in users] == [15] * 7 + [0, 0]
 
     monkeypatch.undo()
     refresh.rebuild_everything(conn)
-    assert _count_rows(conn, "user_spend_trend", "user_spend_trend_months") == (7 * 42, 7 * 2)
+    assert _users_of(conn, "user_spend_trend") == _users_of(conn, "user_spend_trend_months")
+    assert _users_of(conn, "user_spend_trend") == set(range(1, 8))
     assert _trends_as_the_api_reads_them(warehouse_url, users) == from_days
 
-    monkeypatch.setattr(bulk_refresh, "build_trends", _dies("the build died"))
-    with pytest.raises(RuntimeError, match="the build died"):
+    _kill_the_first_trend_builder(monkeypatch, warehouse_url)
+    with pytest.raises(psycopg.OperationalError):
         refresh.rebuild_everything(conn)
     monkeypatch.undo()
     load(_days_file(tmp_path, "day.csv", dt.date(2024, 2, 12), 1, range(3, 10)))
     assert not refresh.refresh_analytics(conn).bulk
-    built = one(conn.execute("SELECT count(DISTINCT user_id) FROM user_spend_trend_months"))
-    assert built[0] == 9
+    assert _users_of(conn, "user_spend_trend_months") == set(users)
     after_the_day = _trends_as_the_api_reads_them(warehouse_url, users)
     assert after_the_day[1] == from_days[1] and after_the_day[2] == from_days[2]
     assert after_the_day[3][0][:42] == from_days[3][0] and len(after_the_day[3][0]) == 43
     assert_analytics_equal_a_full_rebuild(conn)
 
 
-def _count_rows(conn, *tables: str) -> tuple[int, ...]:
-    return tuple(one(conn.execute(f"SELECT count(*) FROM {table}"))[0] for table in tables)
+def _kill_the_first_trend_builder(monkeypatch, warehouse_url: str) -> None:
+    """The bulk path's first trend builder (the lowest users) has its backend terminated once
+    it has built its users' trends, before it commits."""
+    build = bulk_refresh.render_missing_trends
+
+    def build_then_die(cur: psycopg.Cursor, users: dict) -> tuple[int, int]:
+        built = build(cur, users)
+        if users["low"] is None:
+            with psycopg.connect(warehouse_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (cur.connection.info.backend_pid,))
+        return built
+
+    monkeypatch.setattr(bulk_refresh, "render_missing_trends", build_then_die)
 
 
-def _dies(message: str):
-    def die(*_args, **_kwargs):
-        raise RuntimeError(message)
-
-    return die
+def _users_of(conn, table: str) -> set[int]:
+    return {user for (user,) in conn.execute(f"SELECT DISTINCT user_id FROM {table}")}
 
 
 def test_the_rendered_months_are_compressed_with_lz4_where_the_server_has_it(conn):
