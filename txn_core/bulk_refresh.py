@@ -6,11 +6,12 @@ the day-grained tables and the risk profile anew in the schema `analytics_next`
 the refresh's snapshot: every worker reads exactly what the refresh claimed, and PostgreSQL
 gives each slice a core. They build the daily spend, with its months and risk profiles merged
 from it in one pass, and commit into `analytics_next`, which no reader looks at. The tables are
-then indexed once, every index on a connection of its own at the same time: three of them take
-about as long each, which two workers could not share evenly. Every user's last figures are
-given (finish_risk.sql), and the refresh's own transaction swaps the tables into `public` as it
-commits (bulk_swap.sql). If anything fails before that commit, `public` and the queue stay as
-they were, and the next bulk refresh starts by dropping what was left.
+then indexed once, every index on a connection of its own at the same time: the daily spend's
+key and its date index take about as long each, and the small ones fit beside them. Every
+user's last figures are given (finish_risk.sql), and the refresh's own transaction swaps the
+tables into `public` as it commits (bulk_swap.sql). If anything fails before that commit,
+`public` and the queue stay as they were, and the next bulk refresh starts by dropping what was
+left.
 
 The trend goes in empty, and the workers build it right after that commit, with its rendered
 months (render_missing_trends): a quarter of the refresh that need not keep the rows from being

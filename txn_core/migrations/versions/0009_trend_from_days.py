@@ -5,8 +5,7 @@ rows take a quarter of the refresh), so that a big upload is readable sooner; it
 the trend right after. Until a user's rows are there, `user_spend_trend_of` answers from the
 days, the same rows. Both functions are single SQL queries, declared STABLE and not STRICT, so
 PostgreSQL inlines them into the query that calls them: a filter on the user reaches the index
-scan of the days. Their tables are looked up through the caller's search_path, so the bulk
-path's workers use them on the tables they are building.
+scan of the days.
 
 Revision ID: 0009
 Revises: 0008
