@@ -73,6 +73,15 @@ class RefreshResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)  # "daily_spend", "trend"...
 
 
+class TrendBuildFailed(RuntimeError):
+    """A bulk refresh committed, then building its trend failed: `result` is what it made
+    readable; the next refresh builds the missing trends (raised from the failure)."""
+
+    def __init__(self, result: RefreshResult) -> None:
+        super().__init__("the refresh committed, then building its trend failed")
+        self.result = result
+
+
 def _takes_bulk_path(cur: psycopg.Cursor, days: list[dt.date]) -> bool:
     """Whether the claimed days are most of the days there are."""
     stored = one(cur.execute(load_sql("refresh/stored_days")))[0]
@@ -156,7 +165,10 @@ def refresh_analytics(
             cur.execute(load_sql("refresh/release_claimed_days"))
     stage("committed")
     if result.bulk:  # readable already: readers get the trends from the days meanwhile
-        result.trend_rows, result.trend_users = bulk_refresh.build_trends(conn, worker_count)
+        try:
+            result.trend_rows, result.trend_users = bulk_refresh.build_trends(conn, worker_count)
+        except Exception as exc:
+            raise TrendBuildFailed(result) from exc
         stage("trend")
     result.seconds = time.monotonic() - started
     return result

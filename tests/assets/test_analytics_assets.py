@@ -2,10 +2,11 @@
 run, whatever the days' dates; the backlog sensor launches a refresh for whatever else queued
 days, and only when no run in flight will."""
 
+import datetime as dt
 import uuid
 
 import psycopg
-from dagster import DagsterRun, DagsterRunStatus, build_sensor_context, materialize
+from dagster import AssetKey, DagsterRun, DagsterRunStatus, build_sensor_context, materialize
 
 from tests.helpers import HEADER, assert_analytics_equal_a_full_rebuild
 from txn_assets.assets.analytics import analytics_tables
@@ -14,7 +15,7 @@ from txn_assets.definitions import defs
 from txn_assets.jobs import REFRESHES_ANALYTICS
 from txn_assets.schedules import RANGE_END_TAG, RANGE_START_TAG
 from txn_assets.sensors import analytics_backlog_sensor
-from txn_core import ledger, refresh
+from txn_core import bulk_refresh, ledger, refresh
 
 RANGE = {RANGE_START_TAG: "2024-01-01", RANGE_END_TAG: "2024-01-14"}
 
@@ -84,21 +85,8 @@ def test_an_upload_of_any_date_is_readable_after_its_ingestion_run(
         "00000000-0000-4000-8000-000000000002,41,1,2043-05-17T08:00:00Z,30.00",
         "00000000-0000-4000-8000-000000000003,42,1,2024-03-01T08:00:00Z,5.00",
     ]
-    (zone.root / "incoming" / "any-day.csv").write_text("\n".join([HEADER, *lines]) + "\n")
-    (landed,) = zone.list_incoming()
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        ledger.register_upload(
-            conn,
-            upload_id=landed.upload_id,
-            source="landing",
-            file_name="any-day.csv",
-            landing_key=landed.key,
-            size_bytes=landed.size,
-        )
-    instance.add_dynamic_partitions("uploads", [landed.upload_id])
-    result = defs.resolve_job_def("ingest_upload").execute_in_process(
-        instance=instance, resources=resources, partition_key=landed.upload_id
-    )
+    upload_id = _land(zone, warehouse_url, instance, "any-day.csv", lines)
+    result = _ingest(instance, resources, upload_id)
     assert result.success
     assert materialized(result)["user_daily_spend"]["days_refreshed"] == 3
     # Once readable, the upload's days that are daily partitions show as updated there.
@@ -107,7 +95,7 @@ def test_an_upload_of_any_date_is_readable_after_its_ingestion_run(
         for event in result.asset_materializations_for_node("analytics_tables")
         if event.asset_key.path == ["daily_transactions"]
     ]
-    assert days == [("2024-03-01", landed.upload_id)]
+    assert days == [("2024-03-01", upload_id)]
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         profile = conn.execute(
             "SELECT tx_count, total_spend, mean_amount FROM user_risk_profile WHERE user_id = 41"
@@ -117,6 +105,68 @@ def test_an_upload_of_any_date_is_readable_after_its_ingestion_run(
             "SELECT count(*), sum(daily_total) FROM user_spend_trend WHERE user_id = 41"
         ).fetchone()
         assert trend_days == (7078, 40)  # every day from 2023-12-31 to 2043-05-17
+        assert_analytics_equal_a_full_rebuild(conn)
+
+
+def _land(zone, warehouse_url: str, instance, name: str, lines: list[str]) -> str:
+    """A file of `lines` dropped into the landing zone and registered as its sensor would."""
+    (zone.root / "incoming" / name).write_text("\n".join([HEADER, *lines]) + "\n")
+    (landed,) = zone.list_incoming()
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        ledger.register_upload(
+            conn,
+            upload_id=landed.upload_id,
+            source="landing",
+            file_name=name,
+            landing_key=landed.key,
+            size_bytes=landed.size,
+        )
+    instance.add_dynamic_partitions("uploads", [landed.upload_id])
+    return landed.upload_id
+
+
+def _ingest(instance, resources, upload_id: str):
+    return defs.resolve_job_def("ingest_upload").execute_in_process(
+        instance=instance, resources=resources, partition_key=upload_id
+    )
+
+
+def test_a_trend_build_that_fails_after_the_commit_records_the_days_and_its_retry_builds_it(
+    instance, resources, zone, warehouse_url, monkeypatch
+):
+    """A month of days takes the bulk path, which commits before it builds the trend. When that
+    build fails (a dropped connection), the upload's days, readable already, are recorded then,
+    and the step's retry builds every trend."""
+    first = dt.date(2024, 1, 1)
+    days = [first + dt.timedelta(days=offset) for offset in range(30)]
+    lines = [
+        f"{uuid.UUID(int=offset * 100 + user)},{user},1,{day.isoformat()}T08:00:00Z,10.00"
+        for offset, day in enumerate(days)
+        for user in (41, 42)
+    ]
+    upload_id = _land(zone, warehouse_url, instance, "month.csv", lines)
+    build, builds = bulk_refresh.build_trends, []
+
+    def fails_once(conn, workers: int) -> tuple[int, int]:
+        builds.append(workers)
+        if len(builds) == 1:
+            raise psycopg.OperationalError("the server closed the connection")
+        return build(conn, workers)
+
+    monkeypatch.setattr(bulk_refresh, "build_trends", fails_once)
+    result = _ingest(instance, resources, upload_id)
+
+    assert result.success
+    recorded = instance.fetch_materializations(AssetKey("daily_transactions"), limit=100)
+    assert sorted(record.partition_key for record in recorded.records) == [
+        day.isoformat() for day in days
+    ]
+    assert builds == [2]  # the retry's refresh found the trends missing and built them itself
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        trends = conn.execute(
+            "SELECT user_id, count(*) FROM user_spend_trend GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert trends == [(41, 30), (42, 30)]
         assert_analytics_equal_a_full_rebuild(conn)
 
 

@@ -525,8 +525,10 @@ def test_trends_are_read_from_their_days_until_a_bulk_refresh_builds_them(
     users = range(1, 10)
     load(_days_file(tmp_path, "weeks.csv", dt.date(2024, 1, 1), 42, range(1, 8)))
     _kill_the_first_trend_builder(monkeypatch, warehouse_url)
-    with pytest.raises(psycopg.OperationalError):
+    with pytest.raises(refresh.TrendBuildFailed) as failed:
         refresh.refresh_analytics(conn, workers=2)
+    assert isinstance(failed.value.__cause__, psycopg.OperationalError)
+    assert [len(upload.days) for upload in failed.value.result.uploads] == [42]  # readable
     assert refresh.backlog(conn).days == 0
     built = _users_of(conn, "user_spend_trend")
     assert 0 < len(built) < 7 and _users_of(conn, "user_spend_trend_months") == built
@@ -541,7 +543,7 @@ def test_trends_are_read_from_their_days_until_a_bulk_refresh_builds_them(
     assert _trends_as_the_api_reads_them(warehouse_url, users) == from_days
 
     _kill_the_first_trend_builder(monkeypatch, warehouse_url)
-    with pytest.raises(psycopg.OperationalError):
+    with pytest.raises(refresh.TrendBuildFailed):
         refresh.rebuild_everything(conn)
     monkeypatch.undo()
     load(_days_file(tmp_path, "day.csv", dt.date(2024, 2, 12), 1, range(3, 10)))

@@ -172,7 +172,7 @@ def analytics_tables(
     with warehouse.connect() as conn:
         if config.rebuild_everything:
             context.log.info(f"Queued {refresh.queue_every_day(conn):,} days for a rebuild.")
-        result = _refresh(conn)
+        result = _refresh(context, conn)
         gaps = refresh.trend_gaps(conn)
         users, risk_rows, missing = refresh.risk_coverage(conn)
         top_spenders = MetadataValue.md(_top_spenders_markdown(conn))
@@ -263,8 +263,12 @@ def mark_days_updated(context: AssetExecutionContext, uploads: list[refresh.Uplo
             )
 
 
-def _refresh(conn) -> refresh.RefreshResult:
+def _refresh(context: AssetExecutionContext, conn) -> refresh.RefreshResult:
     try:
         return refresh.refresh_analytics(conn)
+    except refresh.TrendBuildFailed as exc:
+        # Its rows are readable: their days are recorded now, as no later refresh knows them.
+        mark_days_updated(context, exc.result.uploads)
+        raise unless_transient(exc, "The analytics refresh") from exc
     except Exception as exc:
         raise unless_transient(exc, "The analytics refresh") from exc
